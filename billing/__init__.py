@@ -1,0 +1,1 @@
+"""MONEY: commission plans, bills, ledger and balances, payment methods, cashouts."""

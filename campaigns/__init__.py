@@ -1,0 +1,1 @@
+"""TRAFFIC: brands, landings, campaigns, promos, tracking links, visits, players, postbacks."""

@@ -1,0 +1,1 @@
+"""OUTSIDE WORLD: connections to affiliate networks (Affilae, Affelios, Affili) and sync runs."""

@@ -1,0 +1,1 @@
+"""WHO: affiliate accounts, their users, account security, profile, documents, events log."""

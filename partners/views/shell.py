@@ -1,0 +1,25 @@
+"""The portal shell: sections that a later release builds answer with a plain page."""
+from django.shortcuts import render
+
+from partners.portal import portal_view
+
+SECTIONS = {
+    "dashboard": "Dashboard",
+    "campaigns": "Campaigns",
+    "postbacks": "Postbacks",
+    "reports": "Reports",
+    "bills": "Bills",
+    "balance": "Balance",
+    "cashouts": "Cashouts",
+    "wallet": "Wallet",
+    "commission_plans": "Commission plans",
+}
+
+
+@portal_view
+def section_unavailable(request, section: str):
+    return render(
+        request,
+        "partners/section_unavailable.html",
+        {"section": section, "section_title": SECTIONS[section]},
+    )

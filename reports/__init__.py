@@ -1,0 +1,1 @@
+"""READ SIDE: stats rollups, the report engine, Report API, exports, dashboard."""

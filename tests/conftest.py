@@ -1,0 +1,45 @@
+"""Shared fixtures. Factories live per app in tests/<app>/factories.py."""
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+PASSWORD = "Corr3ct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    # The real hasher is deliberately slow; tests need only a working one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SITE_URL = "http://testserver"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+def confirmed_totp(user) -> TOTPDevice:
+    """A confirmed TOTP device for `user` (2FA enabled)."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+
+
+def sign_in(client, user, *, verified: bool = False):
+    """Sign `user` in on the test client, as the login page would (a UserSession row is
+    opened by the user_logged_in signal). verified=True also marks the session as having
+    passed 2FA with the user's confirmed device (created if missing)."""
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or confirmed_totp(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
