@@ -19,7 +19,21 @@ def _fast_and_isolated(settings, tmp_path):
     }
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SITE_URL = "http://testserver"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in-process in tests, even when CI sets CELERY_BROKER_URL for the suite;
+    tests marked celery_worker talk to a real worker instead."""
+    from backoffice.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
 
 
 @pytest.fixture
