@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 
 def send_templated_mail(
@@ -18,7 +19,8 @@ def send_templated_mail(
     """Render `template` (plain text) and send it once the surrounding transaction commits,
     so a rolled-back action never mails anybody."""
     ctx = {"program_name": settings.PROGRAM_NAME, "site_url": settings.SITE_URL, **(context or {})}
-    body = render_to_string(template, ctx)
+    # Plain text: no HTML escaping, so "O'Brien" arrives as typed.
+    body = get_template(template).template.render(Context(ctx, autoescape=False))
     message = EmailMessage(
         subject=f"[{settings.PROGRAM_NAME}] {subject}",
         body=body,

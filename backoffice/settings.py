@@ -149,7 +149,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # E-mail
 # EMAIL_URL (smtp+tls://user:password@host:587, consolemail://, filemail://...) becomes
 # Django 6.1's MAILERS["default"]; the EMAIL_* settings are deprecated there.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# Production defaults to Django's own default (SMTP on localhost): the console backend would
+# drop every e-mail silently, and `check --deploy` rejects it (mail.E001).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _mailer_options = {}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     _mailer_options = {
@@ -181,6 +183,8 @@ CSRF_COOKIE_HTTPONLY = True
 LOCKOUT_MAX_ATTEMPTS = env.int("LOCKOUT_MAX_ATTEMPTS", default=5)
 UNLOCK_LINK_MAX_AGE = env.int("UNLOCK_LINK_MAX_AGE", default=24 * 3600)
 SET_PASSWORD_LINK_MAX_AGE = env.int("SET_PASSWORD_LINK_MAX_AGE", default=3 * 24 * 3600)
+# Django's token generator (password reset and team invitations) reads this one.
+PASSWORD_RESET_TIMEOUT = SET_PASSWORD_LINK_MAX_AGE
 OTP_TOTP_ISSUER = PROGRAM_NAME
 OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -6,6 +6,34 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 PASSWORD = "Corr3ct-horse-battery"
 
 
+def _private_file_fields():
+    from django.apps import apps
+    from django.db.models import FileField
+
+    from partners.models import _private_storage
+
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, FileField) and getattr(field, "_storage_callable", None) is _private_storage:
+                yield field
+
+
+@pytest.fixture(autouse=True)
+def _private_files_in_tmp(tmp_path):
+    """A FileField resolves its storage once, at import; point private ones at tmp_path so no
+    test writes under var/."""
+    from django.core.files.storage import FileSystemStorage
+
+    storage = FileSystemStorage(location=str(tmp_path / "private"))
+    fields = list(_private_file_fields())
+    saved = [f.storage for f in fields]
+    for f in fields:
+        f.storage = storage
+    yield storage
+    for f, old in zip(fields, saved, strict=True):
+        f.storage = old
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     # The real hasher is deliberately slow; tests need only a working one.
