@@ -1,0 +1,86 @@
+"""`manage.py setup_groups`: the staff permission groups, created or brought back to exactly
+the permissions listed here (idempotent: run it after every deploy).
+
+Later features add their models' permissions to these lists (billing: bills, cashouts ...).
+Permissions are named "app_label.codename"; the apps are named as strings only, so this module
+imports none of them.
+"""
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+AFFILIATE_MANAGER = "Affiliate manager"
+FINANCE = "Finance"
+
+
+def _perms(app_label: str, model: str, *actions: str) -> list[str]:
+    return [f"{app_label}.{action}_{model}" for action in actions]
+
+
+AFFILIATE_MANAGER_PERMISSIONS = [
+    *_perms("partners", "affiliate", "view", "change"),
+    *_perms("partners", "user", "view", "change"),  # never delete: block instead
+    *_perms("partners", "document", "view", "change"),
+    # Managers write the program news and terms, so they also add them.
+    *_perms("partners", "newsarticle", "view", "change", "add"),
+    *_perms("partners", "termsversion", "view", "change", "add"),
+    *_perms("campaigns", "brand", "view", "change"),
+    *_perms("campaigns", "brandcontact", "view", "change", "add"),
+    *_perms("partners", "event", "view"),
+    *_perms("partners", "usersession", "view"),
+]
+
+FINANCE_PERMISSIONS = [
+    *_perms("partners", "affiliate", "view"),
+    *_perms("partners", "user", "view"),
+    *_perms("partners", "event", "view"),
+]
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    AFFILIATE_MANAGER: AFFILIATE_MANAGER_PERMISSIONS,
+    FINANCE: FINANCE_PERMISSIONS,
+}
+
+
+def _resolve(names: list[str]) -> list[Permission]:
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    found = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type").filter(
+            codename__in=[codename for _, codename in wanted]
+        )
+        if (p.content_type.app_label, p.codename) in wanted
+    }
+    missing = sorted(f"{app}.{code}" for app, code in wanted - found.keys())
+    if missing:
+        raise CommandError(
+            "Permissions not found (run `manage.py migrate` first): " + ", ".join(missing)
+        )
+    return list(found.values())
+
+
+@transaction.atomic
+def groups_setup() -> list[tuple[str, bool]]:
+    """Create or update each group to exactly its listed permissions.
+
+    Returns (group name, changed) pairs; changed is False when the group was already right.
+    """
+    result = []
+    for name, permission_names in GROUP_PERMISSIONS.items():
+        permissions = _resolve(permission_names)
+        group, created = Group.objects.get_or_create(name=name)
+        current = set(group.permissions.values_list("pk", flat=True))
+        wanted = {p.pk for p in permissions}
+        if current != wanted:
+            group.permissions.set(permissions)
+        result.append((name, created or current != wanted))
+    return result
+
+
+class Command(BaseCommand):
+    help = "Create or update the staff permission groups (Affiliate manager, Finance)."
+
+    def handle(self, *args, **options):
+        for name, changed in groups_setup():
+            state = "updated" if changed else "up to date"
+            self.stdout.write(f"{name}: {state} ({len(GROUP_PERMISSIONS[name])} permissions)")
