@@ -6,6 +6,8 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 $$(ls -d $$H
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Links printed by seed_demo and put in e-mails follow the port we serve on.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: run test bench lint migrate seed check-python clean

@@ -244,6 +244,7 @@ class Event(models.Model):
         ACCOUNT_BLOCKED = "account_blocked", "account blocked"
         DOCUMENT_UPLOADED = "document_uploaded", "document uploaded"
         DOCUMENT_REVIEWED = "document_reviewed", "document reviewed"
+        DOCUMENT_DELETED = "document_deleted", "document deleted"
         PROFILE_UPDATED = "profile_updated", "profile updated"
 
     affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="events")

@@ -173,7 +173,13 @@ def document_delete(*, document: Document, actor: User) -> None:
     if not is_manager and actor.affiliate_id != document.affiliate_id:
         raise PartnersError(f"Document {document.pk} does not belong to your account.")
     storage, name = document.file.storage, document.file.name
-    document.delete()
+    with transaction.atomic():
+        event_record(
+            affiliate=document.affiliate, type=Event.Type.DOCUMENT_DELETED, actor=actor,
+            data={"document_id": document.pk, "title": document.title,
+                  "type": document.get_kind_display(), "file_name": document.original_name},
+        )
+        document.delete()
     # After commit: a rolled-back deletion must not lose the file.
     transaction.on_commit(lambda: storage.delete(name))
 

@@ -312,6 +312,9 @@ def test_deleting_removes_the_row_and_the_file(client, private_storage, django_c
     assert "“Old scan” has been deleted" in response.content.decode()
     assert not Document.objects.filter(pk=document.pk).exists()
     assert not private_storage.exists(name)
+    event = Event.objects.get(affiliate=owner.affiliate, type=Event.Type.DOCUMENT_DELETED)
+    assert event.actor == owner
+    assert event.data["title"] == "Old scan"
 
 
 def test_an_approved_document_cannot_be_deleted(client, private_storage, django_capture_on_commit_callbacks):
