@@ -11,7 +11,13 @@ from partners.models import User
 
 
 def otp_verify(*, user: User, code: str) -> bool:
-    """True if `code` is the current code of `user`'s confirmed TOTP device.
+    """True if `code` is the current code of `user`'s confirmed TOTP device (see totp_verify)."""
+    return totp_verify(user=user, code=code) is not None
+
+
+def totp_verify(*, user: User, code: str, confirmed: bool = True) -> TOTPDevice | None:
+    """The device if `code` is its current code, else None. `confirmed=False` checks the
+    device being set up on the enable page instead of the one in use.
 
     The code may contain spaces ("123 456"). django-otp rejects a code whose time step is not
     newer than the last accepted one (no replay within the step) and throttles failures
@@ -20,26 +26,27 @@ def otp_verify(*, user: User, code: str) -> bool:
 
     Raises PartnersError (code="throttled") while the user must wait after failed attempts:
     that attempt is not checked, and the message says how long to wait.
-    Returns False if the user has no confirmed device.
+    Returns None if the user has no such device. A wrong code returns (never raises) so that
+    the throttle counter django-otp has just raised is committed, not rolled back.
     """
     code = "".join((code or "").split())
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
+            .filter(user=user, confirmed=confirmed)
             .order_by("pk")
             .first()
         )
         if device is None:
-            return False
+            return None
         allowed, data = device.verify_is_allowed()
         if not allowed:
             raise PartnersError(_throttled_message(data or {}), field="code", code="throttled")
         if not (code.isdigit() and len(code) == device.digits):
             # Not a code at all: still a failed attempt, so guessing stays throttled.
             device.throttle_increment(commit=True)
-            return False
-        return device.verify_token(code)
+            return None
+        return device if device.verify_token(code) else None
 
 
 def _throttled_message(data: dict) -> str:

@@ -1,11 +1,7 @@
 """A user's own security settings: two-factor authentication (enable, disable), password
 change, and ending sessions (one, or all but the current one).
 
-Codes are verified with the device row locked (select_for_update) so that one code cannot be
-accepted twice, not even by two requests at the same moment: django-otp remembers the last
-accepted time step (last_t), and the lock makes the second request read it after the first
-one wrote it. A failed attempt is not raised inside the locked transaction, since a rollback
-would also undo django-otp's throttle counter.
+Codes are checked by partners.services.otp (device row locked, no replay, throttled).
 """
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.core.exceptions import ValidationError
@@ -17,19 +13,14 @@ from backoffice.mail import send_templated_mail
 from partners.errors import PartnersError
 from partners.models import Event, User, UserSession
 from partners.services.events import event_record
-from partners.services.otp import otp_verify
+from partners.services.otp import otp_verify, totp_verify
 from partners.services.sessions import session_terminate, user_sessions_end
 
 DEVICE_NAME = "Authenticator"
-THROTTLED = "Too many attempts with a wrong code. Wait a few seconds and try again."
 WRONG_CODE = (
     "This code is not valid. Enter the current 6-digit code from your authenticator app "
     "(check that the time on your phone is correct)."
 )
-
-
-def _normalize_code(code: str) -> str:
-    return "".join((code or "").split())
 
 
 # Two-factor authentication --------------------------------------------------------------------
@@ -59,49 +50,31 @@ def two_factor_enable_confirm(*, user: User, code: str, ip: str | None = None) -
         raise PartnersError("Two-factor authentication is already enabled on your account.")
     if not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
         raise PartnersError("Open the set-up page again and scan the new QR code.", field="code")
-    device = _enable_confirm_locked(user=user, code=_normalize_code(code), ip=ip)
+    # Checked (and last_t committed) under the device lock before confirming: a second
+    # request with the same code then finds the time step used.
+    device = totp_verify(user=user, code=code, confirmed=False)
     if device is None:
         raise PartnersError(WRONG_CODE, field="code")
-    return device
-
-
-@transaction.atomic
-def _enable_confirm_locked(*, user: User, code: str, ip: str | None) -> TOTPDevice | None:
-    # Returns None rather than raising on a wrong code: raising here would roll back the
-    # throttle counter that verify_token has just raised.
-    device = (
-        TOTPDevice.objects.select_for_update()
-        .filter(user=user, confirmed=False)
-        .order_by("pk")
-        .first()
-    )
-    if device is None:
-        return None
-    allowed, _ = device.verify_is_allowed()
-    if not allowed:
-        # Nothing written yet, so raising here rolls nothing back.
-        raise PartnersError(THROTTLED, field="code", code="throttled")
-    if not device.verify_token(code):
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
-    if user.affiliate_id:
-        event_record(affiliate=user.affiliate, type=Event.Type.TWO_FACTOR_ENABLED,
-                     user=user, actor=user, ip=ip)
-    send_templated_mail(
-        to=[user.email],
-        subject="Two-factor authentication enabled",
-        template="emails/partners/two_factor_enabled.txt",
-        context={"user": user, "ip": ip},
-    )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
+        if user.affiliate_id:
+            event_record(affiliate=user.affiliate, type=Event.Type.TWO_FACTOR_ENABLED,
+                         user=user, actor=user, ip=ip)
+        send_templated_mail(
+            to=[user.email],
+            subject="Two-factor authentication enabled",
+            template="emails/partners/two_factor_enabled.txt",
+            context={"user": user, "ip": ip},
+        )
     return device
 
 
 def two_factor_session_verify(*, user: User, code: str) -> TOTPDevice:
     """Check a code for a session opened before 2FA was enabled; returns the device that the
     caller passes to django_otp.login."""
-    if not otp_verify(user=user, code=_normalize_code(code)):
+    if not otp_verify(user=user, code=code):
         raise PartnersError(WRONG_CODE, field="code")
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
@@ -111,7 +84,7 @@ def two_factor_disable(*, user: User, code: str, ip: str | None = None) -> User:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise PartnersError("Two-factor authentication is not enabled on your account.")
     # Verified outside our transaction: a failure must keep its throttle increment.
-    if not otp_verify(user=user, code=_normalize_code(code)):
+    if not otp_verify(user=user, code=code):
         raise PartnersError(WRONG_CODE, field="code")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
