@@ -143,7 +143,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the ingestion API reads its own, larger limit
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # E-mail
@@ -196,6 +196,27 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Reverse proxy: how many proxies in front of us append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Tracking links: GET /<prefix><code>. The prefix is "" (links at the root, e.g. /a1b2c3d4e5)
+# or a path such as "go/". The tag <affiliate id>_<visit id> goes to the landing in TRACKING_TAG_PARAM.
+TRACKING_PATH_PREFIX = env("TRACKING_PATH_PREFIX", default="")
+TRACKING_TAG_PARAM = env("TRACKING_TAG_PARAM", default="stag")
+# Base URL printed in tracking links when a brand has no tracking host of its own.
+TRACKING_BASE_URL = env("TRACKING_BASE_URL", default="").rstrip("/")
+
+# Operator ingestion API
+INGESTION_MAX_BODY_BYTES = env.int("INGESTION_MAX_BODY_BYTES", default=20 * 1024 * 1024)
+INGESTION_MAX_ITEMS = env.int("INGESTION_MAX_ITEMS", default=10_000)
+
+# Postbacks
+POSTBACK_TIMEOUT_SECONDS = env.float("POSTBACK_TIMEOUT_SECONDS", default=10.0)
+# Delays before the 2nd, 3rd ... attempt (Svix's schedule); after the last one a delivery fails.
+POSTBACK_RETRY_SCHEDULE = env.list(
+    "POSTBACK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+POSTBACK_DISABLE_AFTER_FAILURES = env.int("POSTBACK_DISABLE_AFTER_FAILURES", default=25)
+# Development and tests only: let postbacks reach private/loopback addresses.
+POSTBACK_ALLOW_PRIVATE_TARGETS = env.bool("POSTBACK_ALLOW_PRIVATE_TARGETS", default=False)
 
 # Celery: with no broker configured, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

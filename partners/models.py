@@ -48,6 +48,9 @@ class Affiliate(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
     city = models.CharField(max_length=100, blank=True)
     address = models.CharField(max_length=300, blank=True)
+    # Set at sign-up through a sub-affiliate promo: the tracking tag of that visit. On approval
+    # campaigns turns it into partner connections (partners does not import campaigns).
+    referral_tag = models.CharField(max_length=64, blank=True, editable=False)
     traffic_description = models.TextField(
         "how you promote", max_length=2000, blank=True,
         help_text="Traffic sources and promotion methods, as told at sign-up.",

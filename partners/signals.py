@@ -1,9 +1,15 @@
-"""Every sign-in (portal or admin) opens a listed UserSession; signing out closes it."""
+"""Every sign-in (portal or admin) opens a listed UserSession; signing out closes it.
+
+Also the signals partners sends for outer layers (campaigns listens; partners imports none).
+"""
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from backoffice.net import client_ip
 from partners.models import UserSession
+
+# Sent after a pending account was approved (inside the transaction): kwargs affiliate, actor.
+affiliate_approved = Signal()
 
 
 @receiver(user_logged_in, dispatch_uid="partners.session_opened")

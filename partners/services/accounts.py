@@ -12,6 +12,7 @@ from partners.errors import PartnersError
 from partners.models import Affiliate, Event, User
 from partners.services.events import event_record
 from partners.services.sessions import user_sessions_end
+from partners.signals import affiliate_approved
 
 UNLOCK_SALT = "partners.unlock"
 
@@ -30,6 +31,8 @@ def affiliate_approve(*, affiliate: Affiliate, actor: User | None) -> Affiliate:
         affiliate.approved_at = timezone.now()
     affiliate.save(update_fields=["status", "blocked_at", "approved_at"])
     event_record(affiliate=affiliate, type=Event.Type.ACCOUNT_APPROVED, actor=actor)
+    if was_pending:
+        affiliate_approved.send(sender=Affiliate, affiliate=affiliate, actor=actor)
     owner = affiliate.owner
     if owner is not None:
         send_templated_mail(

@@ -1,0 +1,1 @@
+"""Writes of the campaigns app, one module per area."""
