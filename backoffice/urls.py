@@ -4,14 +4,20 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from campaigns.tracking import track_view
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="partners:login", permanent=False)),
     path("admin/", admin.site.urls),
     path("partner/", include("campaigns.urls")),
     path("partner/", include("partners.urls")),
+    path("api/v1/", include("campaigns.api.urls")),
 ]
-
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+# Last: tracking links may live at the site root (TRACKING_PATH_PREFIX=""), so every other
+# route must match first.
+urlpatterns.append(path(f"{settings.TRACKING_PATH_PREFIX}<slug:code>", track_view, name="track"))

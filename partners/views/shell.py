@@ -5,8 +5,6 @@ from partners.portal import portal_view
 
 SECTIONS = {
     "dashboard": "Dashboard",
-    "campaigns": "Campaigns",
-    "postbacks": "Postbacks",
     "reports": "Reports",
     "bills": "Bills",
     "balance": "Balance",

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from campaigns.api import views
+
+app_name = "ingestion"
+
+urlpatterns = [
+    path("players", views.players_view, name="players"),
+    path("players/<str:operation>", views.player_flags_view, name="player_flags"),
+    path("activity", views.activity_view, name="activity"),
+    path("synced_visits_data", views.synced_visits_view, name="synced_visits"),
+    path("partners", views.partners_view, name="partners"),
+]
