@@ -197,6 +197,9 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Reverse proxy: how many proxies in front of us append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# `manage.py seed_demo` runs these in order; each returns (name, value) lines to print.
+DEMO_SEEDERS = ["partners.services.demo.demo_seed"]
+
 # Tracking links: GET /<prefix><code>. The prefix is "" (links at the root, e.g. /a1b2c3d4e5)
 # or a path such as "go/". The tag <affiliate id>_<visit id> goes to the landing in TRACKING_TAG_PARAM.
 TRACKING_PATH_PREFIX = env("TRACKING_PATH_PREFIX", default="")
