@@ -14,9 +14,12 @@ urlpatterns = [
     path("api/v1/", include("campaigns.api.urls")),
 ]
 if settings.DEBUG:
+    # Development only; in production the proxy serves STATIC_ROOT (or WhiteNoise) and /media/.
+    from django.conf.urls.static import static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Last: tracking links may live at the site root (TRACKING_PATH_PREFIX=""), so every other
 # route must match first.

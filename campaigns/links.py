@@ -16,8 +16,11 @@ def tracking_base_url(promo: Promo) -> str:
 
 
 def tracking_link(promo: Promo, params: dict[str, str] | None = None) -> str:
-    """The promo's tracking link, with custom parameters appended (`?sub_id=...`)."""
+    """The promo's tracking link, with custom parameters appended (`?sub_id=...`).
+
+    Braces stay as typed: trackers fill in macros such as `{clickid}` themselves.
+    """
     link = f"{tracking_base_url(promo)}/{settings.TRACKING_PATH_PREFIX}{promo.code}"
     if params:
-        link += "?" + urlencode(params)
+        link += "?" + urlencode(params, safe="{}")
     return link

@@ -28,12 +28,34 @@ AFFILIATE_MANAGER_PERMISSIONS = [
     *_perms("campaigns", "brandcontact", "view", "change", "add"),
     *_perms("partners", "event", "view"),
     *_perms("partners", "usersession", "view"),
+    # Program setup and the affiliates' campaigns
+    *_perms("campaigns", "landing", "view", "change", "add"),
+    *_perms("campaigns", "media", "view", "change", "add"),
+    *_perms("campaigns", "trafficsource", "view", "change", "add"),
+    *_perms("billing", "commissionplan", "view", "change", "add"),
+    *_perms("campaigns", "campaign", "view", "change"),
+    *_perms("campaigns", "promo", "view", "change"),
+    *_perms("campaigns", "partnerconnection", "view"),
+    # Traffic and players are the platform's record: read-only
+    *_perms("campaigns", "visit", "view"),
+    *_perms("campaigns", "player", "view"),
+    *_perms("campaigns", "playeractivity", "view"),
+    *_perms("campaigns", "deposit", "view"),
+    *_perms("campaigns", "playerevent", "view"),
+    # Postbacks: disable/enable, and re-send failed deliveries
+    *_perms("campaigns", "postback", "view", "change"),
+    *_perms("campaigns", "postbackdelivery", "view", "change"),
+    *_perms("campaigns", "postbackattempt", "view"),
 ]
 
 FINANCE_PERMISSIONS = [
     *_perms("partners", "affiliate", "view"),
     *_perms("partners", "user", "view"),
     *_perms("partners", "event", "view"),
+    *_perms("billing", "commissionplan", "view"),
+    *_perms("campaigns", "campaign", "view"),
+    *_perms("campaigns", "player", "view"),
+    *_perms("campaigns", "deposit", "view"),
 ]
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
