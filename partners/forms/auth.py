@@ -16,6 +16,17 @@ from partners.models import Affiliate, User
 PASSWORD_MAX_LENGTH = 1024
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{3,30}$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+# The tracking tag a sub-affiliate promo appends to the sign-up link: "<affiliate id>_<visit id>".
+REFERRAL_TAG_RE = re.compile(r"[0-9]{1,31}_[0-9]{1,32}")
+REFERRAL_TAG_MAX_LENGTH = 64
+
+
+def referral_tag_clean(value: str | None) -> str:
+    """The referral tag from a query parameter, or "" when it is not a well-formed tag."""
+    value = (value or "").strip()
+    if len(value) > REFERRAL_TAG_MAX_LENGTH or not REFERRAL_TAG_RE.fullmatch(value):
+        return ""
+    return value
 
 
 def _email_field(**attrs) -> forms.EmailField:

@@ -4,6 +4,7 @@ account, and setting a password from an e-mailed link (reset or team invitation)
 Messages that say something about an account (locked, blocked, pending) are only given after
 the correct password, so the login form never tells whether an e-mail is registered.
 """
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -42,6 +43,8 @@ PENDING = (
     "We will e-mail you as soon as your account is approved."
 )
 STAFF = "This is a program manager's account: sign in to the admin instead."
+# A tracking tag "<affiliate id>_<visit id>", as Affiliate.referral_tag holds it (64 chars).
+REFERRAL_TAG_RE = re.compile(r"[0-9]{1,31}_[0-9]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -164,11 +167,14 @@ def affiliate_sign_up(
     messenger_id: str = "",
     website: str = "",
     country: str = "",
+    referral_tag: str = "",
 ) -> Affiliate:
     """Create a pending partner account and its owner; e-mail the applicant and the managers.
 
     A manager approves the account in the admin (accounts.affiliate_approve), which e-mails
-    the owner; until then the owner cannot sign in.
+    the owner; until then the owner cannot sign in. `referral_tag` is the tracking tag of the
+    sub-affiliate promo the applicant came through (campaigns connects them on approval); one
+    not of the form "<affiliate id>_<visit id>" is dropped.
     """
     email = User.objects.normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
@@ -188,6 +194,7 @@ def affiliate_sign_up(
         website=website,
         country=country.upper(),
         traffic_description=traffic_description,
+        referral_tag=referral_tag if REFERRAL_TAG_RE.fullmatch(referral_tag or "") else "",
     )
     owner.affiliate = affiliate
     owner.role = User.Role.OWNER

@@ -1,5 +1,6 @@
 """Portal views: sign-in (password, then the 2FA code), sign-out, sign-up, unlock links and
 password (re)set links. The rules live in partners.services.auth; these views translate."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -17,7 +18,14 @@ from django_otp import login as otp_login
 
 from backoffice.net import client_ip
 from partners.errors import PartnersError
-from partners.forms.auth import EmailForm, LoginCodeForm, LoginForm, SetPasswordForm, SignUpForm
+from partners.forms.auth import (
+    EmailForm,
+    LoginCodeForm,
+    LoginForm,
+    SetPasswordForm,
+    SignUpForm,
+    referral_tag_clean,
+)
 from partners.models import User
 from partners.services import accounts
 from partners.services import auth as auth_services
@@ -29,6 +37,9 @@ PENDING_LOGIN_MAX_AGE = 5 * 60
 # PasswordResetConfirmView does), so it cannot leak through the Referer header of the page.
 PASSWORD_SET_SESSION_KEY = "partners_password_set_token"
 PASSWORD_SET_URL_TOKEN = "set-password"
+# A sub-affiliate promo lands here with ?<TRACKING_TAG_PARAM>=<tag>; the tag waits in the
+# session until the form is sent (it may take a few tries).
+REFERRAL_TAG_SESSION_KEY = "partners_referral_tag"
 
 
 def _next_url(request) -> str:
@@ -136,6 +147,9 @@ def logout_view(request):
 def sign_up_view(request):
     if request.user.is_authenticated and request.user.affiliate_id:
         return redirect("partners:dashboard")
+    referral_tag = referral_tag_clean(request.GET.get(settings.TRACKING_TAG_PARAM))
+    if referral_tag:
+        request.session[REFERRAL_TAG_SESSION_KEY] = referral_tag
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -145,10 +159,12 @@ def sign_up_view(request):
                 password=data["password1"], phone=data["phone"], messenger=data["messenger"],
                 messenger_id=data["messenger_id"], website=data["website"],
                 country=data["country"], traffic_description=data["traffic_description"],
+                referral_tag=referral_tag_clean(request.session.get(REFERRAL_TAG_SESSION_KEY)),
             )
         except PartnersError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            request.session.pop(REFERRAL_TAG_SESSION_KEY, None)
             return redirect("partners:sign_up_done")
     return render(request, "partners/auth/sign_up.html", {"form": form})
 
