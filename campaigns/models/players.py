@@ -179,3 +179,29 @@ class PlayerEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} of {self.player_id}"
+
+
+class SyncedVisits(models.Model):
+    """Visits of a promo over a window, counted elsewhere (the operator's own tracker) and
+    posted to /api/v1/synced_visits_data. Re-posting the same window replaces the count."""
+
+    promo = models.ForeignKey(Promo, on_delete=models.CASCADE, related_name="synced_visits")
+    affiliate = models.ForeignKey("partners.Affiliate", on_delete=models.CASCADE, related_name="synced_visits")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    visits_count = models.PositiveIntegerField()
+    received_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "synced visits"
+        constraints = [
+            models.UniqueConstraint(fields=["promo", "period_start", "period_end"],
+                                    name="campaigns_synced_visits_window_unique"),
+            models.CheckConstraint(condition=models.Q(period_end__gt=models.F("period_start")),
+                                   name="campaigns_synced_visits_window_ordered"),
+        ]
+        indexes = [models.Index(fields=["affiliate", "period_start"])]
+
+    def __str__(self):
+        return f"{self.visits_count} visits of promo {self.promo_id} from {self.period_start:%Y-%m-%d %H:%M}"
