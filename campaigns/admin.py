@@ -28,6 +28,7 @@ from campaigns.models import (
     PlayerActivity,
     PlayerEvent,
     Promo,
+    SyncedVisits,
     TrafficSource,
     Visit,
 )
@@ -309,6 +310,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SyncedVisits)
+class SyncedVisitsAdmin(ReadOnlyAdmin):
+    list_display = ("promo", "affiliate", "period_start", "period_end", "visits_count", "updated_at")
+    list_filter = ("promo__brand",)
+    search_fields = ("=promo__code", "affiliate__name")
+    date_hierarchy = "period_start"
+    list_select_related = ("promo", "affiliate")
 
 
 @admin.register(Visit)

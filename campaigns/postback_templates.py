@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import quote, urlsplit
 
+from backoffice.money import quantize
 from backoffice.outbound import UnsafeURL, check_url
 
 # name -> what it is (shown beside the chips on the form)
@@ -144,7 +145,7 @@ def event_variables(event) -> dict[str, str | None]:
         "visit_id": _text(event.visit_id),
         "player_id": _text(player.pk),
         "action": event.type,
-        "amount": _text(event.amount),
+        "amount": _text(quantize(event.amount, event.currency) if event.amount is not None else None),
         "currency": _text(event.currency),
         "country": _text(player.country),
         "event_id": str(event.public_id),

@@ -76,6 +76,9 @@ class Player(models.Model):
 class PlayerActivity(models.Model):
     """A player's totals over one reporting window (from, to) in one currency.
 
+    Amount columns carry 8 decimal places because a brand may run in a crypto currency;
+    fiat values simply have zeros there (backoffice.money.quantize formats per currency).
+
     Re-posting the same window replaces the row (idempotent); amounts arrive in minor units
     and are stored as exact Decimals.
     """
@@ -84,21 +87,21 @@ class PlayerActivity(models.Model):
     currency = currency_field()
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
-    bets_sum = money_field(default=0)
-    wins_sum = money_field(default=0)
-    wager_sum = money_field(default=0)
+    bets_sum = money_field(crypto=True, default=0)
+    wins_sum = money_field(crypto=True, default=0)
+    wager_sum = money_field(crypto=True, default=0)
     rounds_count = models.PositiveIntegerField(default=0)
-    bonus_issues_sum = money_field(default=0)
-    additional_deductions_sum = money_field(default=0)
-    chargebacks_sum = money_field(default=0)
+    bonus_issues_sum = money_field(crypto=True, default=0)
+    additional_deductions_sum = money_field(crypto=True, default=0)
+    chargebacks_sum = money_field(crypto=True, default=0)
     chargebacks_count = models.PositiveIntegerField(default=0)
-    deposits_sum = money_field(default=0)
+    deposits_sum = money_field(crypto=True, default=0)
     deposits_count = models.PositiveIntegerField(default=0)
-    cashouts_sum = money_field(default=0)
+    cashouts_sum = money_field(crypto=True, default=0)
     cashouts_count = models.PositiveIntegerField(default=0)
-    game_provider_fees_sum = money_field(default=0)
-    payment_system_fees_sum = money_field(default=0)
-    jackpot_fees_sum = money_field(default=0)
+    game_provider_fees_sum = money_field(crypto=True, default=0)
+    payment_system_fees_sum = money_field(crypto=True, default=0)
+    jackpot_fees_sum = money_field(crypto=True, default=0)
     # Sportsbook (sb_*_cents) and any other *_cents the platform sends: name -> Decimal string.
     extra = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -126,7 +129,7 @@ class Deposit(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="deposits")
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="deposits")
     deposit_id = models.CharField(max_length=64)
-    amount = money_field()
+    amount = money_field(crypto=True)
     currency = currency_field()
     processed_at = models.DateTimeField()
     is_first = models.BooleanField(default=False)
@@ -168,7 +171,7 @@ class PlayerEvent(models.Model):
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deposit = models.ForeignKey(Deposit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    amount = money_field(null=True, blank=True)
+    amount = money_field(crypto=True, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)

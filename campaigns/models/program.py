@@ -144,7 +144,7 @@ class Media(models.Model):
         JPG = "jpg", "JPG"
         GIF = "gif", "GIF"
         WEBP = "webp", "WebP"
-        SVG = "svg", "SVG"
+        # No SVG: an SVG can carry script, and banners are served from our own origin.
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="media")
     title = models.CharField(max_length=150)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from backoffice import crypto
@@ -29,6 +28,7 @@ from campaigns.models import (
     PostbackDelivery,
     Promo,
 )
+from campaigns.services.bulk import chunks
 from campaigns.services.postback_delivery import (  # noqa: F401 - the public names live here too
     SECRET_PREFIX,
     postback_attempt_record,
@@ -216,53 +216,79 @@ def _queue(delivery_ids: Iterable[int]) -> None:
 
 
 def postback_deliveries_enqueue(*, event: PlayerEvent) -> list[PostbackDelivery]:
-    """Write one pending delivery per active postback of the event's affiliate whose action
-    and scope match; call inside the event's transaction. Raising the same event twice
-    creates nothing new (unique per postback and event)."""
-    if not event.affiliate_id:
+    """Queue the deliveries of one event (see postback_deliveries_enqueue_many)."""
+    return postback_deliveries_enqueue_many(events=[event])
+
+
+# Deliveries queued one task each after commit; a larger batch is left to the beat due loop
+# (deliver_due_postbacks), which sends in parallel and spares the broker thousands of messages.
+FAST_PATH_MAX = 100
+
+
+def _matches(postback: Postback, event: PlayerEvent) -> bool:
+    if postback.scope == Postback.Scope.ACCOUNT:
+        return True
+    if postback.scope == Postback.Scope.CAMPAIGN:
+        return postback.campaign_id is not None and postback.campaign_id == event.campaign_id
+    return postback.promo_id is not None and postback.promo_id == event.promo_id
+
+
+def postback_deliveries_enqueue_many(*, events: list[PlayerEvent]) -> list[PostbackDelivery]:
+    """Write one pending delivery per (event, active postback of its affiliate whose action
+    and scope match); call inside the events' transaction. Raising the same event twice
+    creates nothing new (unique per postback and event). A fixed number of queries however
+    many events: postbacks in one query, events with what rendering needs in one per chunk."""
+    events = [event for event in events if event.affiliate_id]
+    if not events:
         return []
-    scope = Q(scope=Postback.Scope.ACCOUNT)
-    if event.campaign_id:
-        scope |= Q(scope=Postback.Scope.CAMPAIGN, campaign_id=event.campaign_id)
-    if event.promo_id:
-        scope |= Q(scope=Postback.Scope.PROMO, promo_id=event.promo_id)
-    postbacks = list(
-        Postback.objects.filter(affiliate_id=event.affiliate_id, action=event.type, is_active=True)
-        .filter(scope).only("pk", "url_template", "method")
-    )
-    if not postbacks:
+    by_owner: dict[tuple[int, str], list[Postback]] = {}
+    for chunk in chunks({event.affiliate_id for event in events}):
+        for postback in Postback.objects.filter(
+            affiliate_id__in=chunk, action__in={event.type for event in events}, is_active=True,
+        ).only("pk", "affiliate_id", "action", "scope", "campaign_id", "promo_id", "url_template", "method"):
+            by_owner.setdefault((postback.affiliate_id, postback.action), []).append(postback)
+    wanted = [event.pk for event in events if (event.affiliate_id, event.type) in by_owner]
+    if not wanted:
         return []
-    event = (
-        PlayerEvent.objects.select_related("player__brand", "promo__brand", "promo__campaign",
-                                           "campaign__brand", "visit")
-        .get(pk=event.pk)
-    )
-    variables = postback_templates.all_variables(
-        postback_templates.event_variables(event), postback_templates.custom_params(event.visit)
-    )
     now = timezone.now()
-    rows, too_long = [], []
-    for postback in postbacks:
-        url = postback_templates.render(postback.url_template, variables)
-        row = PostbackDelivery(
-            postback=postback, affiliate_id=event.affiliate_id, event=event, url=url[:URL_MAX_LENGTH],
-            method=postback.method,
-            body=postback_templates.json_body(variables) if postback.method == Postback.Method.POST else "",
-            webhook_id=f"msg_{event.public_id.hex}_{postback.pk}",
-            status=PostbackDelivery.Status.PENDING, next_attempt_at=now,
-        )
-        if len(url) > URL_MAX_LENGTH:
-            row.status, row.next_attempt_at, row.finished_at = PostbackDelivery.Status.FAILED, None, now
-            too_long.append(postback.pk)
-        rows.append(row)
-    PostbackDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    deliveries = list(PostbackDelivery.objects.filter(event=event, postback__in=postbacks))
+    rows, too_long = [], set()
+    for chunk in chunks(wanted):
+        for event in PlayerEvent.objects.filter(pk__in=chunk).select_related(
+            "player__brand", "promo__brand", "promo__campaign", "campaign__brand", "visit",
+        ):
+            postbacks = [p for p in by_owner[(event.affiliate_id, event.type)] if _matches(p, event)]
+            if not postbacks:
+                continue
+            variables = postback_templates.all_variables(
+                postback_templates.event_variables(event), postback_templates.custom_params(event.visit)
+            )
+            body = None
+            for postback in postbacks:
+                url = postback_templates.render(postback.url_template, variables)
+                if postback.method == Postback.Method.POST and body is None:
+                    body = postback_templates.json_body(variables)
+                row = PostbackDelivery(
+                    postback=postback, affiliate_id=event.affiliate_id, event=event, url=url[:URL_MAX_LENGTH],
+                    method=postback.method, body=body if postback.method == Postback.Method.POST else "",
+                    webhook_id=f"msg_{event.public_id.hex}_{postback.pk}",
+                    status=PostbackDelivery.Status.PENDING, next_attempt_at=now, created_at=now,
+                )
+                if len(url) > URL_MAX_LENGTH:
+                    row.status, row.next_attempt_at, row.finished_at = PostbackDelivery.Status.FAILED, None, now
+                    too_long.add((event.pk, postback.pk))
+                rows.append(row)
+    PostbackDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    deliveries = []
+    for chunk in chunks(wanted):
+        deliveries.extend(PostbackDelivery.objects.filter(event_id__in=chunk, created_at=now))
     for delivery in deliveries:
-        if delivery.postback_id in too_long and not delivery.attempts.exists():
+        if (delivery.event_id, delivery.postback_id) in too_long:
             postback_attempt_record(delivery, status=None, latency_ms=None, body="", ok=False,
-                         error=f"Not sent: the URL is longer than {URL_MAX_LENGTH} characters "
-                               "once the variables are filled in.")
-    _queue(d.pk for d in deliveries if d.status == PostbackDelivery.Status.PENDING)
+                                    error=f"Not sent: the URL is longer than {URL_MAX_LENGTH} characters "
+                                          "once the variables are filled in.")
+    pending = [d.pk for d in deliveries if d.status == PostbackDelivery.Status.PENDING]
+    if len(pending) <= FAST_PATH_MAX:
+        _queue(pending)
     return deliveries
 
 

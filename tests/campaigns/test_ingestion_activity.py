@@ -5,7 +5,14 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError
 
-from campaigns.models import Deposit, Player, PlayerActivity, PlayerEvent, Postback
+from campaigns.models import (
+    Deposit,
+    Player,
+    PlayerActivity,
+    PlayerEvent,
+    Postback,
+    PostbackDelivery,
+)
 from campaigns.services.ingestion import activity as ingestion_activity
 from campaigns.services.ingestion.common import NOT_STORED
 from tests.campaigns.factories import PlayerFactory, VisitFactory
@@ -86,14 +93,13 @@ def test_crypto_amounts_are_converted_with_eight_places(api, player):
     assert activity.extra == {"sb_wins_sum_cents": "0.00000001"}
 
 
-def test_a_crypto_amount_finer_than_the_stored_places_is_refused_not_rounded(api, player):
-    response = post(api, [{"user_id": "p-1", "currency": "BTC", "bets_sum_cents": 12_345}])
+def test_crypto_minor_units_are_stored_exactly_to_the_satoshi(api, player):
+    response = post(api, [{"user_id": "p-1", "currency": "BTC", "bets_sum_cents": 12_345,
+                           "deposits": [deposit("btc-1", 5, "2024-05-01T09:00:00Z")]}])
 
-    assert response.status_code == 422
-    error = response.json()["errors"][0]
-    assert error["path"] == "items[0].bets_sum_cents"
-    assert "0.00012345 BTC" in error["message"]
-    assert not PlayerActivity.objects.exists()
+    assert response.status_code == 200, response.json()
+    assert PlayerActivity.objects.get(player=player).bets_sum == Decimal("0.00012345")
+    assert player.deposits.get().amount == Decimal("0.00000005")
 
 
 def test_posting_the_same_window_again_replaces_it(api, player):
@@ -305,18 +311,19 @@ def test_a_database_failure_of_one_item_leaves_nothing_of_it_and_keeps_the_other
     assert events().count() == 2
 
 
-def test_postbacks_are_queued_for_new_events_of_affiliates_with_postbacks(api, player, monkeypatch):
+def test_postbacks_are_queued_for_new_events_of_affiliates_with_postbacks(api, player):
     Postback.objects.create(affiliate=player.affiliate, scope=Postback.Scope.ACCOUNT,
-                            action=PlayerEvent.Type.FIRST_DEPOSIT, url_template="https://tracker.example/pb")
-    queued = []
-    monkeypatch.setattr(ingestion_activity, "postback_deliveries_enqueue", lambda *, event: queued.append(event.type))
-    items = [{"user_id": "p-1", "currency": "EUR", "deposits": [deposit("d-1", 1, "2024-05-01T09:00:00Z"),
+                            action=PlayerEvent.Type.FIRST_DEPOSIT,
+                            url_template="https://tracker.example/pb?amount=${amount}&c=${currency}")
+    items = [{"user_id": "p-1", "currency": "EUR", "deposits": [deposit("d-1", 1999, "2024-05-01T09:00:00Z"),
                                                                 deposit("d-2", 1, "2024-05-01T10:00:00Z")]}]
 
     post(api, items)
-    post(api, items)
+    post(api, items)  # a replay queues nothing more
 
-    assert queued == ["first_deposit"]
+    delivery = PostbackDelivery.objects.get()
+    assert delivery.event.type == PlayerEvent.Type.FIRST_DEPOSIT
+    assert delivery.url == "https://tracker.example/pb?amount=19.99&c=EUR"
 
 
 def test_many_players_in_one_batch(api):

@@ -55,7 +55,7 @@ def url(model: str, action: str = "changelist", *args, app: str = "campaigns") -
     (GIF_1X1, ("gif", 1, 1)),
     (jpeg(160, 600), ("jpg", 160, 600)),
     (b"RIFF\x00\x00\x00\x00WEBPVP8 ", ("webp", None, None)),
-    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', ("svg", None, None)),
+    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', ("", None, None)),  # refused
     (b"%PDF-1.4", ("", None, None)),
     (b"\xff\xd8\xff", ("jpg", None, None)),  # truncated JPEG
     (b"", ("", None, None)),
@@ -91,9 +91,9 @@ def test_media_admin_fills_format_size_and_orientation_from_the_file(
 
 def test_media_admin_requires_size_when_the_file_does_not_tell_it(admin_client):
     brand = BrandFactory()
-    svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 250"/>'
+    webp = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 
-    response = admin_client.post(url("media", "add"), media_post(brand, SimpleUploadedFile("b.svg", svg)))
+    response = admin_client.post(url("media", "add"), media_post(brand, SimpleUploadedFile("b.webp", webp)))
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
@@ -101,16 +101,25 @@ def test_media_admin_requires_size_when_the_file_does_not_tell_it(admin_client):
     assert not Media.objects.exists()
 
     response = admin_client.post(url("media", "add"), media_post(
-        brand, SimpleUploadedFile("b.svg", svg), width="300", height="250"))
+        brand, SimpleUploadedFile("b.webp", webp), width="300", height="250"))
     assert response.status_code == 302
     assert Media.objects.get().orientation == "horizontal"
+
+
+def test_media_admin_refuses_svg_which_could_carry_script(admin_client):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>'
+
+    response = admin_client.post(url("media", "add"), media_post(BrandFactory(), SimpleUploadedFile("b.svg", svg)))
+
+    assert "SVG is not accepted" in str(response.context["adminform"].form.errors)
+    assert not Media.objects.exists()
 
 
 def test_media_admin_refuses_non_images_and_a_wrong_format(admin_client):
     brand = BrandFactory()
 
     response = admin_client.post(url("media", "add"), media_post(brand, SimpleUploadedFile("x.png", b"MZ\x90")))
-    assert "not a PNG, JPG, GIF, WebP or SVG image" in str(response.context["adminform"].form.errors)
+    assert "not a PNG, JPG, GIF or WebP image" in str(response.context["adminform"].form.errors)
 
     response = admin_client.post(url("media", "add"), media_post(
         brand, SimpleUploadedFile("x.png", png(10, 10)), file_format="gif"))

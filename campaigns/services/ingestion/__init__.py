@@ -22,7 +22,6 @@ Rules an operator can rely on (docs/ingestion-api.md repeats them):
 from campaigns.services.ingestion.activity import (
     ActivityOutcome,
     activity_ingest,
-    player_events_raise_bulk,
 )
 from campaigns.services.ingestion.common import (
     ActivityIn,
@@ -41,6 +40,6 @@ from campaigns.services.ingestion.players import players_ingest, visits_by_tag
 
 __all__ = [
     "ActivityIn", "ActivityOutcome", "BatchOutcome", "DepositIn", "ItemError", "PlayerIn", "SyncedLinkIn",
-    "activity_ingest", "partners_by_tags", "player_events_raise_bulk", "player_flags_set", "players_ingest",
+    "activity_ingest", "partners_by_tags", "player_flags_set", "players_ingest",
     "synced_visits_store", "visits_by_tag",
 ]

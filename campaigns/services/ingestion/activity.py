@@ -2,7 +2,6 @@
 by deposit_id, the FTD, and the first_deposit / deposit events (raised in bulk)."""
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -10,7 +9,8 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from campaigns.models import Brand, Deposit, Player, PlayerActivity, PlayerEvent, Postback
+from campaigns.models import Brand, Deposit, Player, PlayerActivity, PlayerEvent
+from campaigns.services.events import event_key, player_events_raise_bulk
 from campaigns.services.ingestion.common import (
     NOT_STORED,
     ActivityIn,
@@ -18,7 +18,6 @@ from campaigns.services.ingestion.common import (
     chunks,
     insert_rows,
 )
-from campaigns.services.postbacks import postback_deliveries_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +203,10 @@ def _activity_apply(brand: Brand, period_start, period_end, pairs, known: dict[s
         if first.get(player.pk) is deposit:
             counts.first_deposits += 1
             first_deposit_at[player.pk] = deposit.processed_at
-            events.append({**event, "type": PlayerEvent.Type.FIRST_DEPOSIT, "key": f"first_deposit:{player.pk}"})
-        events.append({**event, "type": PlayerEvent.Type.DEPOSIT, "key": f"deposit:{pk}"})
+            events.append({**event, "type": PlayerEvent.Type.FIRST_DEPOSIT,
+                           "key": event_key(type=PlayerEvent.Type.FIRST_DEPOSIT, player_id=player.pk)})
+        events.append({**event, "type": PlayerEvent.Type.DEPOSIT,
+                       "key": event_key(type=PlayerEvent.Type.DEPOSIT, player_id=player.pk, deposit_id=pk)})
     for chunk in chunks(first_deposit_at):
         Player.objects.filter(pk__in=chunk, first_deposit_at__isnull=True).update(
             first_deposit_at=Subquery(
@@ -215,33 +216,3 @@ def _activity_apply(brand: Brand, period_start, period_end, pairs, known: dict[s
         )
     player_events_raise_bulk(events=events, now=now)
     return counts, first_deposit_at
-
-
-def player_events_raise_bulk(*, events: list[dict], now: dt.datetime) -> None:
-    """The bulk twin of events.player_event_raise, for batches of thousands of deposits.
-
-    `events` are PlayerEvent field values (key, type, player, affiliate ..., occurred_at).
-    Same contract as player_event_raise: recorded once per key (an existing key is a replay
-    and is skipped), in the caller's transaction, with the postbacks it triggers queued in
-    that transaction. It writes one INSERT per batch instead of a savepoint and an INSERT
-    per event, and asks postback_deliveries_enqueue only about events whose affiliate has
-    an active postback for that action (a superset of those that will get a delivery).
-    """
-    if not events:
-        return
-    for event in events:
-        event["public_id"] = uuid.uuid4()
-        event["created_at"] = now
-    insert_rows(PlayerEvent, events, on_conflict=OnConflict.IGNORE)
-    affiliate_ids = {event["affiliate"] for event in events if event["affiliate"]}
-    if not affiliate_ids:
-        return
-    wanted = set()
-    for chunk in chunks(affiliate_ids):
-        wanted.update(Postback.objects.filter(affiliate_id__in=chunk, is_active=True).values_list("affiliate_id", "action"))
-    # public_id is drawn here per event: rows carrying ours are the ones inserted now (a key
-    # that existed was skipped, and its postbacks were queued when it was first raised).
-    candidates = [event["public_id"] for event in events if (event["affiliate"], event["type"]) in wanted]
-    for chunk in chunks(candidates):
-        for event in PlayerEvent.objects.filter(public_id__in=chunk).order_by("pk"):
-            postback_deliveries_enqueue(event=event)
