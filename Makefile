@@ -32,8 +32,12 @@ migrate: $(VENV)/.runtime
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# The embedded setup has no Celery beat: a background loop sends due postback retries while
+# the server runs, and stops with it.
 run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/partner/login (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@$(PY) manage.py deliver_postbacks --interval 5 & loop=$$!; \
+	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.dev
