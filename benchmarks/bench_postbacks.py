@@ -54,7 +54,7 @@ def _sink():
 
 def _setup(sink_url: str):
     affiliate = Affiliate.objects.create(name="Bench Media", status=Affiliate.Status.ACTIVE)
-    brand = Brand.objects.create(name="Bench Casino", site_url="https://casino.example")
+    brand = Brand.objects.create(name="Postbacks Bench Casino", site_url="https://casino.example")
     plan = CommissionPlan.objects.create(name="RevShare", brand=brand)
     campaign = Campaign.objects.create(affiliate=affiliate, name="Bench", brand=brand, commission_plan=plan)
     landing = Landing.objects.create(brand=brand, name="Home", url="https://casino.example/")

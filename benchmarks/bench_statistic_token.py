@@ -17,7 +17,7 @@ LOOKUPS = 200
 
 def _setup() -> list[str]:
     tokens = []
-    affiliate = Affiliate.objects.create(name="Bench Media", status=Affiliate.Status.ACTIVE)
+    affiliate = Affiliate.objects.create(name="Token Bench Media", status=Affiliate.Status.ACTIVE)
     users = User.objects.bulk_create(
         User(email=f"bench{i}@example.net", affiliate=affiliate, role=User.Role.MEMBER) for i in range(USERS)
     )

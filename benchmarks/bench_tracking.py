@@ -43,11 +43,11 @@ THREADS = int(os.environ.get("BENCH_TRACKING_THREADS", "8"))
 
 
 def _promo() -> Promo:
-    brand, _ = Brand.objects.get_or_create(name="Bench Casino", defaults={
+    brand, _ = Brand.objects.get_or_create(name="Tracking Bench Casino", defaults={
         "base_currency": "EUR", "site_url": "https://casino.example"})
     plan_model = Campaign._meta.get_field("commission_plan").related_model
     plan, _ = plan_model.objects.get_or_create(name="Bench RevShare", brand=brand, defaults={"currency": "EUR"})
-    affiliate, _ = Affiliate.objects.get_or_create(name="Bench Media", defaults={"status": Affiliate.Status.ACTIVE})
+    affiliate, _ = Affiliate.objects.get_or_create(name="Tracking Bench Media", defaults={"status": Affiliate.Status.ACTIVE})
     campaign, _ = Campaign.objects.get_or_create(affiliate=affiliate, name="Bench campaign",
                                                  defaults={"brand": brand, "commission_plan": plan})
     landing, _ = Landing.objects.get_or_create(brand=brand, name="Bench welcome", defaults={
