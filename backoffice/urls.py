@@ -9,6 +9,7 @@ from campaigns.tracking import track_view
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="partners:login", permanent=False)),
     path("admin/", admin.site.urls),
+    path("partner/", include("billing.urls")),
     path("partner/", include("campaigns.urls")),
     path("partner/", include("partners.urls")),
     path("api/v1/", include("campaigns.api.urls")),

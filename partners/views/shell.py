@@ -6,11 +6,6 @@ from partners.portal import portal_view
 SECTIONS = {
     "dashboard": "Dashboard",
     "reports": "Reports",
-    "bills": "Bills",
-    "balance": "Balance",
-    "cashouts": "Cashouts",
-    "wallet": "Wallet",
-    "commission_plans": "Commission plans",
 }
 
 

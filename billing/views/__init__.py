@@ -1,0 +1,1 @@
+"""Portal pages of the billing app, one module per area."""
