@@ -6,6 +6,7 @@ must not have a default (SECRET_KEY, ALLOWED_HOSTS) stop start-up with a message
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -216,6 +217,13 @@ TRACKING_BASE_URL = env("TRACKING_BASE_URL", default="").rstrip("/")
 # that statement). A database crash may lose the last fraction of a second of visits (those
 # players then arrive organic); in exchange the redirect is much faster. False = full durability.
 TRACKING_ASYNC_COMMIT = env.bool("TRACKING_ASYNC_COMMIT", default=True)
+# PostgreSQL: a click takes a visit id reserved in advance and its row is written in bulk by a
+# background thread of the process every ~0.5 s (campaigns/services/visit_buffer.py), so the
+# redirect waits on no INSERT. Recommended True in production on PostgreSQL. A process that
+# dies without exiting cleanly (SIGKILL, OOM, worker timeout) loses its last ~0.5 s of visits
+# (those players then arrive organic): the same kind of trade as TRACKING_ASYNC_COMMIT.
+# False (default) = one direct INSERT per click; other databases (SQLite) always insert directly.
+TRACKING_BUFFERED_WRITES = env.bool("TRACKING_BUFFERED_WRITES", default=False)
 
 # Operator ingestion API
 INGESTION_MAX_BODY_BYTES = env.int("INGESTION_MAX_BODY_BYTES", default=20 * 1024 * 1024)
@@ -283,5 +291,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.deliver_due_postbacks",
         "schedule": 5.0,
         "options": {"expires": 10},
+    },
+    # Close completed billing periods and issue bills (manage.py run_billing). 00:30 in
+    # CELERY_TIMEZONE (UTC); a period closes once its last day has ended in the program time
+    # zone, so west of UTC it is billed on the next day's run. Safe to run twice.
+    "run-billing": {
+        "task": "billing.run_billing",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # Automatic cash-out schedules due today in the program time zone (manage.py
+    # run_cashout_schedules --date, also to replay a date the worker missed). 01:00 UTC. Safe to
+    # run twice: one run per schedule and date.
+    "run-cashout-schedules": {
+        "task": "billing.run_cashout_schedules",
+        "schedule": crontab(hour=1, minute=0),
     },
 }

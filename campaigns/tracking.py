@@ -3,7 +3,10 @@ landing with the tag `<affiliate id>_<visit id>` in settings.TRACKING_TAG_PARAM.
 
 It is the hottest path of the program, so a click costs one INSERT and, at most once per
 CACHE_TTL_SECONDS per promo and process, one SELECT (promo joined to its landing). Nothing
-else is read or written.
+else is read or written. With settings.TRACKING_BUFFERED_WRITES (PostgreSQL) not even the
+INSERT is waited for: the visit gets an id reserved in advance and is written in bulk a
+moment later by a background thread (campaigns.services.visit_buffer, where the trade-off is
+described).
 
 Decisions (see also the docstrings below):
 - The visitor's custom parameters are forwarded to the landing as well as stored, as Affilka
@@ -66,7 +69,8 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 # The in-process cache of code -> where a click goes. A change made in this process (admin,
 # portal) clears it at once through the signals below; other worker processes see it within
 # CACHE_TTL_SECONDS. That staleness is accepted: a promo's landing rarely changes, and a
-# visit recorded for a promo deleted meanwhile fails its foreign key and is retried fresh.
+# visit recorded for a promo deleted meanwhile fails its foreign key and is retried fresh
+# (with buffered writes the failure comes later, in the writer, which logs the visit lost).
 CACHE_TTL_SECONDS = 30.0
 CACHE_MAX_ENTRIES = 10_000
 # Parse at most this many `&`-separated pieces when a query string has more fields than
@@ -207,6 +211,7 @@ def track_view(request: HttpRequest, code: str) -> HttpResponse:
         "user_agent": user_agent,
         "referrer": request.META.get("HTTP_REFERER", ""),
         "params": params,
+        "buffered": settings.TRACKING_BUFFERED_WRITES,
     }
     try:
         try:

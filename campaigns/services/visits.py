@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections, router
 
 from campaigns.models import Visit
+from campaigns.services.visit_buffer import visit_buffer_add
 
 MAX_PARAMS = 30
 MAX_PARAM_NAME_LENGTH = 64
@@ -73,9 +74,16 @@ def visit_record(
     referrer: str,
     params: dict[str, str] | Iterable[tuple[str, str]],
     created_at: dt.datetime | None = None,
+    buffered: bool = False,
 ) -> Visit:
     """Store one click: exactly one INSERT, nothing else (no model signals either: a click
     must not grow side effects; whoever needs visits counts them with a query).
+
+    With `buffered` (the tracking view passes settings.TRACKING_BUFFERED_WRITES), on
+    PostgreSQL outside a transaction, the visit gets its id at once but its row is written a
+    moment later, in bulk, by this process's writer thread (see visit_buffer): the returned
+    Visit's row may not exist yet, so only a caller that needs no more than its id and tag
+    should ask for it. Elsewhere `buffered` silently changes nothing.
 
     Takes the promo's and affiliate's ids rather than a Promo so that the tracking view can
     record a click from its in-process cache without loading the promo. `params` may be raw
@@ -97,6 +105,8 @@ def visit_record(
     if created_at is not None:
         visit.created_at = created_at
     connection = connections[router.db_for_write(Visit)]
+    if buffered and visit_buffer_add(visit=visit, connection=connection):
+        return visit
     if (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
