@@ -10,6 +10,7 @@ from billing.models import CommissionPlan
 from campaigns.forms import image_info
 from campaigns.models import Campaign, Landing, Media, PartnerConnection, Promo, TrafficSource
 from campaigns.selectors import commission_plans_available
+from tests.billing.test_bill_admin import _plan_post
 from tests.campaigns.factories import (
     GIF_1X1,
     BrandFactory,
@@ -251,7 +252,7 @@ def test_commission_plan_admin_names_the_affiliates_of_an_individual_plan(admin_
     page = admin_client.get(url("commissionplan", "add", app="billing")).content.decode()
     assert "selectfilter" in page.lower()  # filter_horizontal
     response = admin_client.post(url("commissionplan", "add", app="billing"), {
-        "name": "VIP", "brand": brand.pk, "currency": "EUR", "description": "", "is_active": "on",
+        **_plan_post(brand, name="VIP", kind="revshare", cpa_amount="0", is_default=""),
         "affiliates": [vip.pk], "allows_sub_affiliates": "on",
     })
 
