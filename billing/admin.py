@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from backoffice.admin_utils import ReadOnlyAdminMixin
 from backoffice.money import quantize
 from billing.errors import BillingError
 from billing.models import (
@@ -38,19 +39,6 @@ from billing.services import bills as bill_services
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 # The bill page shows this many players; the portal's bill page pages through all of them.
 PLAYER_LINES_SHOWN = 100
-
-
-class ReadOnlyAdminMixin:
-    """A list to look at: nobody adds, edits or deletes here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Commission plans ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from backoffice.admin_utils import ReadOnlyAdminMixin
 from backoffice.money import quantize
 from billing.errors import BillingError
 from billing.forms_wallet import CorrectionForm
@@ -34,19 +35,6 @@ from billing.services.corrections import balance_correction_make
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
-class _NoWritesMixin:
-    """Looked at here, changed only by services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 def _masked_table(method_type: str, masked: dict):
     rows = masked_rows(method_type, masked)
     if not rows:
@@ -58,7 +46,7 @@ def _masked_table(method_type: str, masked: dict):
 # Ledger ------------------------------------------------------------------------------------
 
 @admin.register(BalanceTransaction)
-class BalanceTransactionAdmin(_NoWritesMixin, admin.ModelAdmin):
+class BalanceTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "affiliate", "kind", "signed_amount", "currency", "balance_after_shown",
                     "reference", "actor")
     list_filter = ("kind", "currency", "created_at")
@@ -78,7 +66,7 @@ class BalanceTransactionAdmin(_NoWritesMixin, admin.ModelAdmin):
 
 
 @admin.register(Balance)
-class BalanceAdmin(_NoWritesMixin, admin.ModelAdmin):
+class BalanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("affiliate", "currency", "amount_shown", "updated_at", "correct_link")
     list_filter = ("currency",)
     search_fields = ("affiliate__name", "affiliate__company_name", "=affiliate__id")
@@ -155,7 +143,7 @@ class BalanceAdmin(_NoWritesMixin, admin.ModelAdmin):
 # Payment methods and limits ------------------------------------------------------------------
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(_NoWritesMixin, admin.ModelAdmin):
+class PaymentMethodAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Masked only: the clear details never reach a page, not even the admin."""
 
     list_display = ("affiliate", "type", "summary", "created_at")
@@ -254,7 +242,7 @@ class CashoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(CashoutSchedule)
-class CashoutScheduleAdmin(admin.ModelAdmin):
+class CashoutScheduleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: schedules are the affiliate's (set up behind 2FA in the portal)."""
 
     list_display = ("id", "affiliate", "payment_method", "currency", "min_amount", "max_amount", "plan", "is_active")
@@ -262,18 +250,9 @@ class CashoutScheduleAdmin(admin.ModelAdmin):
     search_fields = ("affiliate__name", "=affiliate__id")
     list_select_related = ("affiliate", "payment_method")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CashoutScheduleRun)
-class CashoutScheduleRunAdmin(admin.ModelAdmin):
+class CashoutScheduleRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What each daily run of a schedule did (cashout created, balance below minimum, failed)."""
 
     list_display = ("run_date", "schedule", "result", "cashout", "created_at")
@@ -281,12 +260,3 @@ class CashoutScheduleRunAdmin(admin.ModelAdmin):
     search_fields = ("schedule__affiliate__name", "result")
     date_hierarchy = "run_date"
     list_select_related = ("schedule__affiliate", "cashout")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.html import format_html
 
+from backoffice.admin_utils import ReadOnlyAdminMixin
 from campaigns.errors import CampaignsError
 from campaigns.forms import MediaAdminForm
 from campaigns.links import tracking_link
@@ -297,19 +298,10 @@ class PartnerConnectionAdmin(admin.ModelAdmin):
 
 # What the tracking link and the operator's platform report: read-only -------------------------
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows written by the tracking link and the ingestion API; the admin only shows them."""
 
     show_full_result_count = False  # big tables: no COUNT(*) of the whole table per page
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SyncedVisits)

@@ -3,19 +3,12 @@ failed deliveries, read the log. URL templates are the affiliate's to edit (in t
 where they are linted); managers switch postbacks on and off."""
 from django.contrib import admin, messages
 
+from backoffice.admin_utils import ReadOnlyAdminMixin
 from campaigns.models import Postback, PostbackAttempt, PostbackDelivery
 from campaigns.services.postbacks import postback_deliveries_resend, postback_set_active
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class PostbackAttemptInline(_ReadOnly, admin.TabularInline):
+class PostbackAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PostbackAttempt
     fk_name = "delivery"
     fields = ("attempted_at", "response_status", "latency_ms", "error", "response_body")
@@ -64,7 +57,7 @@ class PostbackAdmin(admin.ModelAdmin):
 
 
 @admin.register(PostbackDelivery)
-class PostbackDeliveryAdmin(_ReadOnly, admin.ModelAdmin):
+class PostbackDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "affiliate", "postback", "status", "is_test", "attempts_count", "next_attempt_at",
                     "last_attempt_at", "created_at", "url")
     list_filter = ("status", "is_test", "method")
@@ -80,7 +73,7 @@ class PostbackDeliveryAdmin(_ReadOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Read-only pages; the re-send action needs "change", checked on the real permission.
-        return super(_ReadOnly, self).has_change_permission(request, obj) if obj is None else False
+        return super(ReadOnlyAdminMixin, self).has_change_permission(request, obj) if obj is None else False
 
     @admin.action(description="Re-send selected failed deliveries", permissions=["change"])
     def resend(self, request, queryset):
@@ -94,7 +87,7 @@ class PostbackDeliveryAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PostbackAttempt)
-class PostbackAttemptAdmin(_ReadOnly, admin.ModelAdmin):
+class PostbackAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("attempted_at", "affiliate", "postback", "action", "method", "url", "response_status",
                     "latency_ms", "succeeded", "error")
     list_filter = ("succeeded", "action", "response_status")

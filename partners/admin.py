@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice.admin_utils import ReadOnlyAdminMixin
 from backoffice.errors import ApplicationError
 from backoffice.net import client_ip
 from partners.models import (
@@ -470,7 +471,7 @@ class UserSessionAdmin(admin.ModelAdmin):
 # Events log ---------------------------------------------------------------------------------
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The log is append-only: nobody adds, edits or deletes entries here."""
 
     list_display = ("created_at", "type", "affiliate", "user", "actor_label", "ip")
@@ -487,15 +488,6 @@ class EventAdmin(admin.ModelAdmin):
         if not obj.data:
             return "—"
         return format_html("<pre>{}</pre>", json.dumps(obj.data, indent=2, ensure_ascii=False, sort_keys=True))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Documents ----------------------------------------------------------------------------------
