@@ -43,7 +43,7 @@ def balance_correction_make(
         # Under the balance lock a replay of the key sees the first entry (and logs nothing).
         balance = Balance.objects.select_for_update().get(affiliate=affiliate, currency=currency)
         existing = BalanceTransaction.objects.filter(idempotency_key=key).first()
-        if existing is not None:
+        if existing is not None and existing.affiliate_id == affiliate.pk:
             return existing
         if balance.amount + amount < 0:
             raise BillingError(

@@ -43,6 +43,14 @@ def ledger_post(
         # Checked under the lock: a concurrent request with the same key has committed by now.
         existing = BalanceTransaction.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
+            if (existing.affiliate_id, existing.currency, existing.amount, existing.kind) != (
+                affiliate.pk, currency, amount, kind,
+            ):
+                # Same key, different posting: a caller bug, never a reason to move money.
+                raise BillingError(
+                    f"Idempotency key {idempotency_key!r} was already used for another posting.",
+                    code="idempotency_conflict",
+                )
             return existing
         after = balance.amount + amount
         if after < 0:

@@ -36,6 +36,16 @@ def test_a_replayed_key_returns_the_first_entry_and_moves_nothing():
     assert Balance.objects.get(affiliate=affiliate).amount == Decimal("10.00")
 
 
+def test_a_key_reused_for_another_posting_is_refused_not_returned():
+    first, second = AffiliateFactory(), AffiliateFactory()
+    ledger_post(affiliate=first, currency="EUR", amount=Decimal("10"), kind=Kind.BILL, idempotency_key="k:1")
+
+    with pytest.raises(BillingError, match="already used for another posting"):
+        ledger_post(affiliate=second, currency="EUR", amount=Decimal("10"), kind=Kind.BILL, idempotency_key="k:1")
+
+    assert not Balance.objects.filter(affiliate=second, amount__gt=0).exists()
+
+
 def test_an_overdraft_is_refused_with_the_available_amount():
     affiliate = AffiliateFactory()
     ledger_post(affiliate=affiliate, currency="USD", amount=Decimal("5"), kind=Kind.BILL, idempotency_key="bill:2")
