@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from billing.errors import BillingError
 from billing.models import Balance, BalanceTransaction, Cashout
 from billing.services.bills import bill_approve
-from billing.services.cashouts import cashout_accept, cashout_cancel, cashout_refund, cashout_request
+from billing.services.cashouts import (
+    cashout_accept,
+    cashout_cancel,
+    cashout_refund,
+    cashout_request,
+)
 from billing.services.corrections import balance_correction_make
 from tests.billing.factories import BillFactory, CommissionPlanFactory, bank_method
 from tests.partners.factories import StaffFactory, UserFactory
