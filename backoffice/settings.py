@@ -219,11 +219,12 @@ TRACKING_BASE_URL = env("TRACKING_BASE_URL", default="").rstrip("/")
 TRACKING_ASYNC_COMMIT = env.bool("TRACKING_ASYNC_COMMIT", default=True)
 # PostgreSQL: a click takes a visit id reserved in advance and its row is written in bulk by a
 # background thread of the process every ~0.5 s (campaigns/services/visit_buffer.py), so the
-# redirect waits on no INSERT. Recommended True in production on PostgreSQL. A process that
-# dies without exiting cleanly (SIGKILL, OOM, worker timeout) loses its last ~0.5 s of visits
-# (those players then arrive organic): the same kind of trade as TRACKING_ASYNC_COMMIT.
-# False (default) = one direct INSERT per click; other databases (SQLite) always insert directly.
-TRACKING_BUFFERED_WRITES = env.bool("TRACKING_BUFFERED_WRITES", default=False)
+# redirect waits on no INSERT. On by default in production (DEBUG=False), off in development
+# and tests (a visit exists when its request returns). A process that dies without exiting
+# cleanly (SIGKILL, OOM, worker timeout) loses its last ~0.5 s of visits (those players then
+# arrive organic): the same kind of trade as TRACKING_ASYNC_COMMIT. False = one direct INSERT
+# per click; other databases (SQLite) always insert directly.
+TRACKING_BUFFERED_WRITES = env.bool("TRACKING_BUFFERED_WRITES", default=not DEBUG)
 
 # Operator ingestion API
 INGESTION_MAX_BODY_BYTES = env.int("INGESTION_MAX_BODY_BYTES", default=20 * 1024 * 1024)
@@ -305,5 +306,12 @@ CELERY_BEAT_SCHEDULE = {
     "run-cashout-schedules": {
         "task": "billing.run_cashout_schedules",
         "schedule": crontab(hour=1, minute=0),
+    },
+    # Stats rollups of raw rows written in bulk since the previous pass (manage.py
+    # refresh_stats; manage.py rebuild_stats recomputes a whole range). Safe to run twice.
+    "refresh-stats": {
+        "task": "reports.refresh_stats",
+        "schedule": 60.0,
+        "options": {"expires": 120},
     },
 }
