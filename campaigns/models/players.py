@@ -67,6 +67,7 @@ class Player(models.Model):
         indexes = [
             models.Index(fields=["affiliate", "sign_up_at"]),
             models.Index(fields=["tag"]),
+            models.Index(fields=["updated_at"]),  # the stats watermark pass (reports)
         ]
 
     def __str__(self):
@@ -117,7 +118,10 @@ class PlayerActivity(models.Model):
             models.CheckConstraint(condition=models.Q(period_end__gt=models.F("period_start")),
                                    name="campaigns_activity_window_ordered"),
         ]
-        indexes = [models.Index(fields=["period_start"])]
+        indexes = [
+            models.Index(fields=["period_start"]),
+            models.Index(fields=["updated_at"]),  # the stats watermark pass (reports)
+        ]
 
     def __str__(self):
         return f"activity of {self.player_id} {self.period_start:%Y-%m-%d %H:%M}–{self.period_end:%H:%M} {self.currency}"
