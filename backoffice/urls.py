@@ -13,6 +13,7 @@ urlpatterns = [
     path("partner/", include("campaigns.urls")),
     path("partner/", include("partners.urls")),
     path("api/v1/", include("campaigns.api.urls")),
+    path("api/customer/v1/partner/", include("reports.api.urls")),
 ]
 if settings.DEBUG:
     # Development only; in production the proxy serves STATIC_ROOT (or WhiteNoise) and /media/.

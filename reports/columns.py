@@ -1,0 +1,131 @@
+"""The column catalogue of the report engine: every column a report (portal, exports, feeds,
+Partner Report API) can show, its wire type and how it is computed from DailyStat sums.
+
+A column names the DailyStat counters it sums (`sources`) and a formula over those sums.
+Formulas run on sums that are already merged (and converted, when a report is converted to one
+currency), so ratios and averages are ratios of totals, never averages of averages.
+
+Types on the wire (api-facts §1): "integer" (a JSON number), "money" (an object
+{"amount", "amount_cents", "currency"}), "percent" (a decimal string with 2 places).
+
+Counts of players (depositing_players_count, qualified_players_count,
+casino_active_players_count) are sums of daily counts: a player active on three days of the
+range counts three times in a multi-day row. ngr equals real_ngr: the admin fee belongs to
+the billing plans and is not in the daily rollups (admin_fee, partner_income and the other
+commission columns are not offered until the rollups carry them).
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+INTEGER = "integer"
+MONEY = "money"
+PERCENT = "percent"
+
+# DailyStat counters that hold money (converted between currencies) and counts (never).
+MONEY_SOURCES = frozenset({
+    "first_deposits_sum", "deposits_sum", "cashouts_sum", "bets_sum", "wins_sum", "wager_sum",
+    "bonus_issues_sum", "additional_deductions_sum", "chargebacks_sum", "payment_system_fees_sum",
+    "game_provider_fees_sum", "jackpot_fees_sum", "taxes_sum",
+})
+COUNT_SOURCES = frozenset({
+    "visits_count", "registrations_count", "first_deposits_count", "deposits_count",
+    "cashouts_count", "bets_count", "chargebacks_count", "depositing_players_count",
+    "active_players_count", "qualified_players_count",
+})
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    sources: tuple[str, ...]
+    compute: Callable[[dict], Decimal | int]
+    description: str = ""
+
+
+def _ratio(numerator: Decimal | int, denominator: Decimal | int, *, scale: int = 1) -> Decimal:
+    if not denominator:
+        return Decimal(0)
+    return Decimal(numerator) * scale / Decimal(denominator)
+
+
+def _sum(field: str) -> Callable[[dict], Decimal | int]:
+    return lambda s: s[field]
+
+
+def _ggr(s: dict) -> Decimal:
+    return s["bets_sum"] - s["wins_sum"]
+
+
+_NGR_SOURCES = (
+    "bets_sum", "wins_sum", "bonus_issues_sum", "taxes_sum", "chargebacks_sum",
+    "payment_system_fees_sum", "game_provider_fees_sum", "jackpot_fees_sum", "additional_deductions_sum",
+)
+
+
+def _real_ngr(s: dict) -> Decimal:
+    return (
+        _ggr(s) - s["bonus_issues_sum"] - s["taxes_sum"] - s["chargebacks_sum"]
+        - s["payment_system_fees_sum"] - s["game_provider_fees_sum"] - s["jackpot_fees_sum"]
+        - s["additional_deductions_sum"]
+    )
+
+
+def _plain(name: str, type_: str, field: str | None = None, description: str = "") -> Column:
+    field = field or name
+    return Column(name, type_, (field,), _sum(field), description)
+
+
+COLUMNS: dict[str, Column] = {c.name: c for c in [
+    _plain("visits_count", INTEGER, description="Clicks on tracking links"),
+    _plain("registrations_count", INTEGER, description="Players who signed up"),
+    _plain("first_deposits_count", INTEGER, description="First deposits (FTD)"),
+    _plain("first_deposits_sum", MONEY, description="Sum of first deposits"),
+    Column("average_first_deposit_amount", MONEY, ("first_deposits_sum", "first_deposits_count"),
+           lambda s: _ratio(s["first_deposits_sum"], s["first_deposits_count"]),
+           "first_deposits_sum / first_deposits_count"),
+    _plain("deposits_count", INTEGER),
+    _plain("deposits_sum", MONEY),
+    Column("average_deposit_amount", MONEY, ("deposits_sum", "deposits_count"),
+           lambda s: _ratio(s["deposits_sum"], s["deposits_count"]), "deposits_sum / deposits_count"),
+    _plain("depositing_players_count", INTEGER, description="Players with a deposit, summed per day"),
+    _plain("cashouts_count", INTEGER),
+    _plain("cashouts_sum", MONEY),
+    Column("net_deposits", MONEY, ("deposits_sum", "cashouts_sum"),
+           lambda s: s["deposits_sum"] - s["cashouts_sum"], "deposits_sum − cashouts_sum"),
+    Column("first_deposits_conversion_rate", PERCENT, ("first_deposits_count", "registrations_count"),
+           lambda s: _ratio(s["first_deposits_count"], s["registrations_count"], scale=100),
+           "first_deposits_count / registrations_count × 100"),
+    _plain("wager", MONEY, "wager_sum"),
+    _plain("casino_bets_count", INTEGER, "bets_count"),
+    _plain("casino_total_bets_sum", MONEY, "bets_sum"),
+    _plain("casino_total_wins_sum", MONEY, "wins_sum"),
+    _plain("bonus_issues_sum", MONEY),
+    _plain("additional_deductions_sum", MONEY),
+    _plain("casino_taxes_sum", MONEY, "taxes_sum"),
+    _plain("chargebacks_count", INTEGER),
+    _plain("chargebacks_sum", MONEY),
+    _plain("payment_system_fees_sum", MONEY),
+    _plain("game_provider_fees_sum", MONEY),
+    _plain("jackpot_fees_sum", MONEY),
+    Column("ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "bets − wins"),
+    Column("real_ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "= ggr"),
+    Column("real_ngr", MONEY, _NGR_SOURCES, _real_ngr,
+           "ggr − bonuses − taxes − chargebacks − fees − additional deductions"),
+    Column("ngr", MONEY, _NGR_SOURCES, _real_ngr, "= real_ngr (no admin fee in the rollups)"),
+    _plain("qualified_players_count", INTEGER),
+    _plain("casino_active_players_count", INTEGER, "active_players_count",
+           "Players with activity, summed per day"),
+]}
+
+DEFAULT_COLUMNS = ("visits_count", "registrations_count", "first_deposits_count", "deposits_sum", "ngr")
+
+
+def sources_of(columns: list[str]) -> list[str]:
+    """The DailyStat counters the columns need, each once, in a stable order."""
+    seen: dict[str, None] = {}
+    for name in columns:
+        for field in COLUMNS[name].sources:
+            seen.setdefault(field, None)
+    return list(seen)

@@ -1,0 +1,190 @@
+"""Report parameters: ReportQuery and how request parameters become one (each wrong
+parameter is a ReportsError naming it)."""
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db.models.functions import TruncMonth, TruncWeek, TruncYear
+
+from backoffice.money import CURRENCIES
+from reports.columns import COLUMNS, DEFAULT_COLUMNS
+from reports.errors import ReportsError
+
+MAX_RANGE_DAYS = 731
+MAX_PER_PAGE = 1000
+DEFAULT_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+MAX_IDS = 1000
+
+DATE_GROUPERS = {"day": None, "week": TruncWeek, "month": TruncMonth, "year": TruncYear}
+# grouper -> DailyStat column it groups by (ids; names come back in `relations`).
+DIMENSION_GROUPERS = {"brand": "brand_id", "campaign": "campaign_id", "promo": "promo_id", "strategy": "plan_id"}
+SUPPORTED_GROUPERS = (*DATE_GROUPERS, *DIMENSION_GROUPERS)
+# Groupers read from the raw tables (reports.engine.players), not the rollups.
+RAW_GROUPERS = ("player", "player_country")
+DYNAMIC_TAG_PREFIX = "dynamic_tag_"
+# A tracking-link parameter name usable in a JSON key lookup ("__" would split the path).
+DYNAMIC_TAG_PARAM_RE = re.compile(r"(?!.*__)[A-Za-z0-9_\-]{1,64}")
+_NOT_YET_RE = re.compile(r"(sign_up_at|first_deposit)_(year|month|week|day)")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
+
+
+@dataclass
+class ReportQuery:
+    date_from: dt.date
+    date_to: dt.date  # inclusive
+    group_by: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    brand_ids: list[int] = field(default_factory=list)
+    plan_ids: list[int] = field(default_factory=list)
+    campaign_ids: list[int] = field(default_factory=list)
+    promo_ids: list[int] = field(default_factory=list)
+    promo_codes: list[str] = field(default_factory=list)
+    conversion_currency: str | None = None
+    convert_all_currencies: bool = False  # without conversion_currency: the affiliate's report currency
+    rates_date: dt.date | None = None
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @classmethod
+    def from_params(cls, params, *, today: dt.date | None = None) -> "ReportQuery":
+        """Read and check request parameters (a QueryDict or a dict of lists); raises
+        ReportsError(field=<parameter name>) for the first one that is wrong."""
+        today = today or _today()
+        date_from = parse_date(params, "from", default=today.replace(day=1))
+        date_to = parse_date(params, "to", default=today)
+        check_range(date_from, date_to)
+        columns = _list(params, "columns") or list(DEFAULT_COLUMNS)
+        for name in columns:
+            if name not in COLUMNS:
+                raise ReportsError(f"unknown column {name[:60]!r}; see /report/attributes for the available ones",
+                                   field="columns[]")
+        if len(set(columns)) != len(columns):
+            raise ReportsError("a column is asked for twice", field="columns[]")
+        group_by = _list(params, "group_by")
+        for name in group_by:
+            check_grouper(name)
+        if len(set(group_by)) != len(group_by):
+            raise ReportsError("a grouper is asked for twice", field="group_by[]")
+        if sum(1 for g in group_by if g in DATE_GROUPERS) > 1:
+            raise ReportsError("group by one of year, month, week, day (they share the date cell)",
+                               field="group_by[]")
+        currency = _first(params, "conversion_currency")
+        if currency:
+            currency = currency.upper()
+            if not _CURRENCY_RE.fullmatch(currency) or currency not in CURRENCIES:
+                raise ReportsError(f"unknown currency {currency[:10]!r}", field="conversion_currency")
+        convert_all = (_first(params, "convert_all_currencies") or "").lower() in ("1", "true", "yes")
+        rates_date = parse_date(params, "exchange_rates_date", default=None)
+        return cls(
+            date_from=date_from, date_to=date_to, group_by=group_by, columns=columns,
+            brand_ids=_ids(params, "brand_ids"),
+            plan_ids=_ids(params, "plan_ids") + _ids(params, "strategy_ids"),
+            campaign_ids=_ids(params, "campaign_ids"),
+            promo_ids=_ids(params, "promo_ids"),
+            promo_codes=_codes(params, "promo_codes"),
+            conversion_currency=currency or None, convert_all_currencies=convert_all, rates_date=rates_date,
+            page=_int(params, "page", default=1, low=1, high=MAX_PAGE),
+            per_page=_int(params, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE),
+        )
+
+
+# --- parameter parsing -----------------------------------------------------------------------
+
+def _today() -> dt.date:
+    from backoffice.timeutil import business_today
+
+    return business_today()
+
+
+def _values(params, name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)
+    if getlist is not None:
+        return getlist(f"{name}[]") + getlist(name)
+    value = params.get(f"{name}[]", params.get(name, []))
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _first(params, name: str) -> str | None:
+    values = _values(params, name)
+    return str(values[-1]).strip() if values else None
+
+
+def _list(params, name: str) -> list[str]:
+    """Repeated `name[]=a&name[]=b` (Affilka clients), also `name=a,b`."""
+    out = []
+    for value in _values(params, name):
+        out += [part.strip() for part in str(value).split(",") if part.strip()]
+    if len(out) > 100:
+        raise ReportsError(f"too many {name} values", field=f"{name}[]")
+    return out
+
+
+def _ids(params, name: str) -> list[int]:
+    values = _list(params, name)
+    if len(values) > MAX_IDS:
+        raise ReportsError(f"at most {MAX_IDS} ids", field=f"{name}[]")
+    ids = []
+    for value in values:
+        if not value.isascii() or not value.isdigit() or len(value) > 18:
+            raise ReportsError(f"{value[:30]!r} is not an id (a positive whole number)", field=f"{name}[]")
+        ids.append(int(value))
+    return ids
+
+
+def _codes(params, name: str) -> list[str]:
+    codes = _list(params, name)
+    for code in codes:
+        if len(code) > 50 or not code.isprintable():
+            raise ReportsError(f"{code[:30]!r} is not a promo code", field=f"{name}[]")
+    return codes
+
+
+def _int(params, name: str, *, default: int, low: int, high: int) -> int:
+    raw = _first(params, name)
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise ReportsError(f"{name} must be a whole number from {low} to {high}", field=name)
+    value = int(raw)
+    if not low <= value <= high:
+        raise ReportsError(f"{name} must be a whole number from {low} to {high}", field=name)
+    return value
+
+
+def parse_date(params, name: str, *, default: dt.date | None) -> dt.date | None:
+    raw = _first(params, name)
+    if not raw:
+        return default
+    if not _DATE_RE.fullmatch(raw):
+        raise ReportsError(f"{name} must be a date as YYYY-MM-DD", field=name)
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ReportsError(f"{name} must be a date as YYYY-MM-DD; {raw!r} is no such day", field=name) from None
+    if value.year < 1900 or value.year > 9000:
+        raise ReportsError(f"{name} is out of range", field=name)
+    return value
+
+
+def check_range(date_from: dt.date, date_to: dt.date, *, inclusive: bool = True) -> None:
+    if date_from > date_to or (not inclusive and date_from == date_to):
+        raise ReportsError("from is after to" if inclusive else "to must be after from", field="from")
+    days = (date_to - date_from).days + (1 if inclusive else 0)
+    if days > MAX_RANGE_DAYS:
+        raise ReportsError(f"the range is {days} days; at most {MAX_RANGE_DAYS} per report", field="to")
+
+
+def check_grouper(name: str) -> None:
+    if name in SUPPORTED_GROUPERS or name in RAW_GROUPERS:
+        return
+    if name.startswith(DYNAMIC_TAG_PREFIX) and DYNAMIC_TAG_PARAM_RE.fullmatch(name[len(DYNAMIC_TAG_PREFIX):]):
+        return
+    if _NOT_YET_RE.fullmatch(name):
+        raise ReportsError(f"grouper {name!r} is not supported yet; see /report/attributes for the available ones",
+                           field="group_by[]", code="not_supported")
+    raise ReportsError(f"unknown grouper {name[:60]!r}; see /report/attributes for the available ones",
+                       field="group_by[]")
+
+
