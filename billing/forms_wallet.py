@@ -1,16 +1,14 @@
 """Forms of the wallet area: balance filters, payment methods, withdraw."""
-import datetime as dt
 import uuid
 from decimal import Decimal
 
 from django import forms
 
+from backoffice.forms import DateRangeFormMixin, FilterDateField
 from backoffice.money import CURRENCIES, places
 from billing.payment_details import PaymentDetailsInvalid, details_clean, fields_for
 from billing.selectors_wallet import TRANSACTION_TYPES
 
-EARLIEST_DATE = dt.date(1970, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
 # Far above any real amount, far below what a DecimalField(28, 8) or a float would choke on.
 MAX_FILTER_AMOUNT = Decimal("1e15")
 
@@ -27,24 +25,20 @@ assert {c for c, _ in TYPE_CHOICES if c} == set(TRANSACTION_TYPES)
 ACTION_CHOICES = [("", "Added and subtracted"), ("added", "Added"), ("subtracted", "Subtracted")]
 
 
-def _date_field(label):
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
 def _amount_field(label):
     return forms.DecimalField(label=label, required=False, min_value=Decimal(0), max_value=MAX_FILTER_AMOUNT,
                               max_digits=24, decimal_places=8,
                               widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
 
 
-class BalanceFilterForm(forms.Form):
+class BalanceFilterForm(DateRangeFormMixin, forms.Form):
     type = forms.ChoiceField(label="Type", choices=TYPE_CHOICES, required=False)
     action = forms.ChoiceField(label="Action", choices=ACTION_CHOICES, required=False)
     currency = forms.ChoiceField(label="Currency", required=False)
     amount_min = _amount_field("Amount from")
     amount_max = _amount_field("Amount to")
-    date_from = _date_field("From")
-    date_to = _date_field("To")
+    date_from = FilterDateField("From")
+    date_to = FilterDateField("To")
 
     def __init__(self, *args, currencies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,23 +48,8 @@ class BalanceFilterForm(forms.Form):
         self.fields["currency"].choices = [("", "All currencies"), *[(c, c) for c in currencies],
                                            *[(c, c) for c in others]]
 
-    def _clean_date(self, name):
-        value = self.cleaned_data.get(name)
-        if value and not (EARLIEST_DATE <= value <= LATEST_DATE):
-            raise forms.ValidationError(f"Enter a date between {EARLIEST_DATE} and {LATEST_DATE}.")
-        return value
-
-    def clean_date_from(self):
-        return self._clean_date("date_from")
-
-    def clean_date_to(self):
-        return self._clean_date("date_to")
-
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
         low, high = cleaned.get("amount_min"), cleaned.get("amount_max")
         if low is not None and high is not None and low > high:
             self.add_error("amount_max", "The maximum is below the minimum.")

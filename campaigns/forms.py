@@ -1,6 +1,5 @@
 """Forms of the campaigns portal pages (campaigns list, create wizard, promo page, link
 builder) and the admin form of banners."""
-import datetime as dt
 import re
 import struct
 
@@ -8,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from backoffice.forms import DateRangeFormMixin, FilterDateField
 from campaigns.models import Campaign, Landing, Media, Promo
 from campaigns.selectors import (
     brands_for_campaigns,
@@ -19,14 +19,8 @@ from campaigns.selectors import (
     traffic_sources_active,
 )
 
-EARLIEST_DATE = dt.date(1970, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
 # Primary keys are 64-bit; a bigger number cannot name anything.
 MAX_ID = 2**63 - 1
-
-
-def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class _PlanSelect(forms.Select):
@@ -45,8 +39,10 @@ def _plan_label(plan) -> str:
     return f"{plan.name} \u2014 {plan.brand.name}, {plan.currency}"
 
 
-class CampaignFilterForm(forms.Form):
+class CampaignFilterForm(DateRangeFormMixin, forms.Form):
     """Filters of /partner/campaigns. `state` comes from the tabs."""
+
+    date_range = ("created_from", "created_to")
 
     STATES = (("active", "Active"), ("archived", "Archived"), ("all", "All"))
 
@@ -57,8 +53,8 @@ class CampaignFilterForm(forms.Form):
     brand = forms.ModelChoiceField(label="Brand", queryset=None, required=False, empty_label="All brands")
     commission_plan = forms.ModelChoiceField(label="Commission plan", queryset=None, required=False,
                                              empty_label="All plans")
-    created_from = _date_field("Created from")
-    created_to = _date_field("Created to")
+    created_from = FilterDateField("Created from")
+    created_to = FilterDateField("Created to")
 
     def __init__(self, *args, affiliate, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,27 +65,8 @@ class CampaignFilterForm(forms.Form):
         self.fields["commission_plan"].error_messages["invalid_choice"] = "Choose a commission plan from the list."
         self.fields["state"].error_messages["invalid_choice"] = "Choose the Active, Archived or All tab."
 
-    def _clean_date(self, name):
-        value = self.cleaned_data.get(name)
-        if value and not (EARLIEST_DATE <= value <= LATEST_DATE):
-            raise ValidationError(f"Enter a date between {EARLIEST_DATE} and {LATEST_DATE}.")
-        return value
-
-    def clean_created_from(self):
-        return self._clean_date("created_from")
-
-    def clean_created_to(self):
-        return self._clean_date("created_to")
-
     def clean_name(self):
         return self.cleaned_data["name"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("created_from"), cleaned.get("created_to")
-        if start and end and start > end:
-            self.add_error("created_to", "The end date is before the start date.")
-        return cleaned
 
     def selector_filters(self) -> dict:
         """Keyword arguments of selectors.campaign_list (call after is_valid())."""

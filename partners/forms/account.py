@@ -1,9 +1,9 @@
 """Forms of the account pages: profile edit, document upload, events filter."""
-import datetime as dt
 
 from django import forms
 from django.core.validators import RegexValidator, URLValidator
 
+from backoffice.forms import DateRangeFormMixin, FilterDateField
 from backoffice.money import CURRENCY_CHOICES
 from partners.errors import PartnersError
 from partners.models import Affiliate, Document, Event
@@ -100,31 +100,7 @@ class DocumentUploadForm(forms.Form):
         self.fields["file"].help_text = f"PDF, JPG, PNG or WebP, at most {shown} MB."
 
 
-# Beyond these the time-zone arithmetic of a day's bounds can overflow; no event is that old.
-EARLIEST_DATE = dt.date(1970, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
-
-
-class EventFilterForm(forms.Form):
+class EventFilterForm(DateRangeFormMixin, forms.Form):
     type = forms.ChoiceField(label="Event", choices=[("", "All events"), *Event.Type.choices], required=False)
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def _clean_date(self, name):
-        value = self.cleaned_data.get(name)
-        if value and not (EARLIEST_DATE <= value <= LATEST_DATE):
-            raise forms.ValidationError(f"Enter a date between {EARLIEST_DATE} and {LATEST_DATE}.")
-        return value
-
-    def clean_date_from(self):
-        return self._clean_date("date_from")
-
-    def clean_date_to(self):
-        return self._clean_date("date_to")
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return cleaned
+    date_from = FilterDateField("From")
+    date_to = FilterDateField("To")
