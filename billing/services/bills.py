@@ -111,32 +111,29 @@ def bill_approve(*, bill: Bill, actor: User | None) -> Bill:
     return bill
 
 
+def _move(bill: Bill, *, source: Bill.Status, target: Bill.Status, refusal: str) -> Bill:
+    """Lock the bill and move it from `source` to `target`, or refuse naming its state."""
+    bill = _lock(bill)
+    if bill.status != source:
+        raise BillingError(f"Bill {bill.pk} is {bill.get_status_display().lower()}; {refusal}.",
+                           code="invalid_state")
+    bill.status = target
+    bill.save(update_fields=["status"])
+    return bill
+
+
 @transaction.atomic
 def bill_hold(*, bill: Bill, actor: User | None) -> Bill:
     """Put a pending bill on hold while it is investigated."""
-    bill = _lock(bill)
-    if bill.status != Bill.Status.PENDING:
-        raise BillingError(
-            f"Bill {bill.pk} is {bill.get_status_display().lower()}; only pending bills can be put on hold.",
-            code="invalid_state",
-        )
-    bill.status = Bill.Status.ON_HOLD
-    bill.save(update_fields=["status"])
-    return bill
+    return _move(bill, source=Bill.Status.PENDING, target=Bill.Status.ON_HOLD,
+                 refusal="only pending bills can be put on hold")
 
 
 @transaction.atomic
 def bill_release(*, bill: Bill, actor: User | None) -> Bill:
     """Return an on-hold bill to pending."""
-    bill = _lock(bill)
-    if bill.status != Bill.Status.ON_HOLD:
-        raise BillingError(
-            f"Bill {bill.pk} is {bill.get_status_display().lower()}; only on-hold bills can be released.",
-            code="invalid_state",
-        )
-    bill.status = Bill.Status.PENDING
-    bill.save(update_fields=["status"])
-    return bill
+    return _move(bill, source=Bill.Status.ON_HOLD, target=Bill.Status.PENDING,
+                 refusal="only on-hold bills can be released")
 
 
 @transaction.atomic

@@ -229,6 +229,21 @@ def _refuse(cashout: Cashout, allowed: str, verb: str) -> BillingError:
     )
 
 
+def _close(cashout: Cashout, *, status, actor, comment: str, finished: bool = True) -> None:
+    """Save a transition: the new status, who and when it finished (a refund keeps the
+    payment's own finish), and the comment if one was given."""
+    cashout.status = status
+    fields = ["status"]
+    if finished:
+        cashout.finished_at = timezone.now()
+        cashout.processed_by = actor
+        fields += ["finished_at", "processed_by"]
+    if comment:
+        cashout.comment = comment[:500]
+        fields.append("comment")
+    cashout.save(update_fields=fields)
+
+
 def _require_manager(actor, verb: str) -> None:
     if actor is not None and not actor.is_staff:
         raise BillingError(f"Only a program manager can {verb} a cashout.", code="forbidden")
@@ -242,14 +257,7 @@ def cashout_cancel(*, cashout: Cashout, actor, comment: str = "") -> Cashout:
             raise _refuse(cashout, "pending", "cancelled")
         if actor is not None and not actor.is_staff and actor.affiliate_id != cashout.affiliate_id:
             raise BillingError("This cashout is not yours.", code="forbidden")
-        cashout.status = Status.CANCELLED
-        cashout.finished_at = timezone.now()
-        cashout.processed_by = actor
-        fields = ["status", "finished_at", "processed_by"]
-        if comment:
-            cashout.comment = comment[:500]
-            fields.append("comment")
-        cashout.save(update_fields=fields)
+        _close(cashout, status=Status.CANCELLED, actor=actor, comment=comment)
         ledger_post(
             affiliate=cashout.affiliate, currency=cashout.currency, amount=cashout.amount,
             kind=Kind.CASHOUT_CANCEL, idempotency_key=f"cashout_cancel:{cashout.pk}", actor=actor,
@@ -272,14 +280,7 @@ def cashout_accept(*, cashout: Cashout, actor, comment: str = "") -> Cashout:
         cashout = _locked(cashout)
         if cashout.status != Status.PENDING:
             raise _refuse(cashout, "pending", "accepted")
-        cashout.status = Status.SUCCESS
-        cashout.finished_at = timezone.now()
-        cashout.processed_by = actor
-        fields = ["status", "finished_at", "processed_by"]
-        if comment:
-            cashout.comment = comment[:500]
-            fields.append("comment")
-        cashout.save(update_fields=fields)
+        _close(cashout, status=Status.SUCCESS, actor=actor, comment=comment)
         event_record(
             affiliate=cashout.affiliate, type=Event.Type.CASHOUT_ACCEPTED, actor=actor,
             data={**_cashout_data(cashout), "accepted_by": _who(actor)},
@@ -296,12 +297,7 @@ def cashout_refund(*, cashout: Cashout, actor, comment: str = "") -> Cashout:
         if cashout.status != Status.SUCCESS:
             raise _refuse(cashout, "successful", "refunded")
         paid_at = cashout.finished_at
-        cashout.status = Status.REFUNDED
-        fields = ["status"]
-        if comment:
-            cashout.comment = comment[:500]
-            fields.append("comment")
-        cashout.save(update_fields=fields)
+        _close(cashout, status=Status.REFUNDED, actor=actor, comment=comment, finished=False)
         ledger_post(
             affiliate=cashout.affiliate, currency=cashout.currency, amount=cashout.amount,
             kind=Kind.REFUND, idempotency_key=f"refund:{cashout.pk}", actor=actor, cashout=cashout,
