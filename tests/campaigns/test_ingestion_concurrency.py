@@ -2,45 +2,24 @@
 
 Needs real row locks, so PostgreSQL only: DATABASE_URL=postgres://... .
 """
-import threading
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
 from campaigns.models import Deposit, Player, PlayerEvent
 from tests.campaigns.factories import PlayerFactory, VisitFactory
 from tests.campaigns.ingestion import OperatorClient
+from tests.concurrency import POSTGRES_ONLY, race
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (set DATABASE_URL)"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_ONLY
 
 PLAYERS = 40
 
 
-def race(api, name, payloads):
-    barrier = threading.Barrier(len(payloads))
-    responses, errors = [], []
-
-    def run(payload):
-        try:
-            own = OperatorClient(Client(), api.credential)
-            barrier.wait()
-            responses.append(own.post(name, payload))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(payload,)) for payload in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+def post_together(api, name, payloads):
+    """POST every payload at the same moment, each through its own client and connection."""
+    clients = [OperatorClient(Client(), api.credential) for _ in payloads]
+    responses, _ = race([lambda c=c, p=p: c.post(name, p) for c, p in zip(clients, payloads, strict=True)])
     return responses
 
 
@@ -59,7 +38,7 @@ def test_the_same_batch_posted_twice_at_once_records_each_deposit_and_ftd_once(a
         for i in range(PLAYERS)
     ]}
 
-    responses = race(api, "activity", [batch, batch, batch])
+    responses = post_together(api, "activity", [batch, batch, batch])
 
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert sorted(r.json()["deposits"]["created"] for r in responses) == [0, 0, PLAYERS]
@@ -76,7 +55,7 @@ def test_two_batches_with_different_first_deposits_at_once_leave_one_ftd_per_pla
             {"user_id": "p-1", "currency": "EUR",
              "deposits": [{"deposit_id": deposit_id, "amount_cents": 500, "processed_at": at}]}]}
 
-    race(api, "activity", [batch("early", "2024-05-01T08:00:00Z"), batch("late", "2024-05-01T09:00:00Z")])
+    post_together(api, "activity", [batch("early", "2024-05-01T08:00:00Z"), batch("late", "2024-05-01T09:00:00Z")])
 
     first = Deposit.objects.get(is_first=True)
     assert Deposit.objects.count() == 2
@@ -88,7 +67,7 @@ def test_a_new_player_posted_twice_at_once_is_created_once_and_registered_once(a
     visit = VisitFactory(promo__brand=api.brand, promo__campaign__brand=api.brand)
     payload = {"players": [{"user_id": "new-1", "tag": visit.tag}]}
 
-    responses = race(api, "players", [payload, payload])
+    responses = post_together(api, "players", [payload, payload])
 
     assert [r.status_code for r in responses] == [200, 200]
     assert sorted(r.json()["players"][0]["status"] for r in responses) == ["created", "updated"]

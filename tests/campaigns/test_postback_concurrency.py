@@ -3,10 +3,7 @@
 Needs real row locks (select_for_update(skip_locked=True)), so PostgreSQL only.
 Run with DATABASE_URL=postgres://... .
 """
-import threading
 
-import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from campaigns.models import PlayerEvent, PostbackAttempt, PostbackDelivery
@@ -18,36 +15,12 @@ from campaigns.services.postbacks import (
 )
 from campaigns.tasks import deliver_postback
 from tests.campaigns.factories import PlayerFactory, PromoFactory, VisitFactory
+from tests.concurrency import POSTGRES_ONLY, race
 from tests.fakes.sink import Sink
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (set DATABASE_URL)"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_ONLY
 
 DELIVERIES = 60
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
 
 
 def test_parallel_due_loops_and_fast_path_send_each_delivery_once(settings, monkeypatch):
@@ -63,11 +36,11 @@ def test_parallel_due_loops_and_fast_path_send_each_delivery_once(settings, monk
             player_event_raise(type=PlayerEvent.Type.REGISTRATION, player=player, occurred_at=timezone.now())
         ids = list(PostbackDelivery.objects.values_list("pk", flat=True))
 
-        race(
+        race([
             postback_deliveries_send_due,
             postback_deliveries_send_due,
             lambda: [postback_delivery_attempt(delivery_id=i) for i in ids],
-        )
+        ])
 
         assert PostbackDelivery.objects.filter(status="succeeded").count() == DELIVERIES
         assert PostbackAttempt.objects.count() == DELIVERIES
