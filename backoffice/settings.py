@@ -121,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "partners:login"
-LOGIN_REDIRECT_URL = "partners:dashboard"
+LOGIN_REDIRECT_URL = "reports:dashboard"
 
 # Time: everything is stored in UTC; business dates (billing periods, "today" in reports,
 # cash-out schedule days) are taken in the program's time zone.

@@ -12,6 +12,7 @@ urlpatterns = [
     path("partner/", include("billing.urls")),
     path("partner/", include("campaigns.urls")),
     path("partner/", include("partners.urls")),
+    path("partner/", include("reports.urls")),
     path("api/v1/", include("campaigns.api.urls")),
     path("api/customer/v1/partner/", include("reports.api.urls")),
 ]

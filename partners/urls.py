@@ -1,7 +1,7 @@
 """Portal URLs of the partners app, all under /partner/."""
 from django.urls import path
 
-from partners.views import account, auth, security, shell, team
+from partners.views import account, auth, security, team
 
 app_name = "partners"
 
@@ -40,9 +40,4 @@ urlpatterns = [
     path("news", account.news_list_view, name="news"),
     path("news/<int:article_id>", account.news_detail_view, name="news_detail"),
     path("terms", account.terms_view, name="terms"),
-    # Sections that later releases build
-    *[
-        path(section, shell.section_unavailable, {"section": section}, name=section)
-        for section in shell.SECTIONS
-    ],
 ]

@@ -80,3 +80,102 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.date}: 1 {self.base} = {self.rate} {self.quote}"
+
+
+class ReportFavorite(models.Model):
+    """A saved report configuration (filters, groupers, columns, currency) of one affiliate.
+
+    `params` holds the report's query parameters exactly as the report page and the Report API
+    take them (lists as lists), without the dates: the period is either fixed (`date_from`,
+    `date_to`) or relative (`relative_period`, resolved against today whenever it is loaded),
+    as in the partner manual.
+    """
+
+    class Period(models.TextChoices):
+        FIXED = "fixed", "Fixed dates"
+        TODAY = "today", "Today"
+        YESTERDAY = "yesterday", "Yesterday"
+        LAST_7_DAYS = "last_7_days", "Last 7 days"
+        LAST_30_DAYS = "last_30_days", "Last 30 days"
+        THIS_WEEK = "this_week", "This week"
+        LAST_WEEK = "last_week", "Last week"
+        THIS_MONTH = "this_month", "This month"
+        LAST_MONTH = "last_month", "Last month"
+        THIS_YEAR = "this_year", "This year"
+        LAST_YEAR = "last_year", "Last year"
+
+    affiliate = models.ForeignKey("partners.Affiliate", on_delete=models.CASCADE, related_name="report_favorites")
+    created_by = models.ForeignKey(
+        "partners.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
+    name = models.CharField(max_length=120)
+    params = models.JSONField(default=dict, blank=True)
+    period = models.CharField(max_length=20, choices=Period.choices, default=Period.FIXED)
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "name"], name="reports_one_favorite_name_per_affiliate"),
+            models.CheckConstraint(
+                condition=~models.Q(period="fixed") | (models.Q(date_from__isnull=False) & models.Q(date_to__isnull=False)),
+                name="reports_fixed_favorite_has_dates",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+def _requested_report_path(instance, filename):
+    return f"requested-reports/{instance.affiliate_id}/{instance.pk or 'new'}/{filename}"
+
+
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class RequestedReport(models.Model):
+    """A report built in the background (Celery) and kept as files to download.
+
+    Requested from the report page as a file, or when a report is too large for the page, or
+    through the Report API with `async=true`. `params` are the report's query parameters with
+    resolved dates. Both files are written when the build succeeds: a zip of two CSV files
+    (rows, totals) and one XLSX workbook with two sheets (rows, totals).
+    """
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        FAILED = "failed", "Failed"
+        SUCCESSFUL = "successful", "Successful"
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Report page"
+        API = "api", "Report API"
+        FAVORITE = "favorite", "Favorite"
+
+    affiliate = models.ForeignKey("partners.Affiliate", on_delete=models.CASCADE, related_name="requested_reports")
+    requested_by = models.ForeignKey(
+        "partners.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
+    name = models.CharField(max_length=120, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    error = models.TextField(blank=True)
+    rows_count = models.PositiveIntegerField(null=True, blank=True)
+    csv_zip = models.FileField(upload_to=_requested_report_path, storage=_private_storage, max_length=255, blank=True)
+    xlsx = models.FileField(upload_to=_requested_report_path, storage=_private_storage, max_length=255, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["affiliate", "-requested_at"])]
+
+    def __str__(self):
+        return self.name or f"Requested report {self.pk}"

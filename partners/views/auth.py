@@ -51,7 +51,7 @@ def _safe_redirect(request, next_url: str):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(next_url)
-    return redirect("partners:dashboard")
+    return redirect("reports:dashboard")
 
 
 def _sign_in(request, user: User, *, next_url: str, with_device: bool):
@@ -146,7 +146,7 @@ def logout_view(request):
 @require_http_methods(["GET", "POST"])
 def sign_up_view(request):
     if request.user.is_authenticated and request.user.affiliate_id:
-        return redirect("partners:dashboard")
+        return redirect("reports:dashboard")
     referral_tag = referral_tag_clean(request.GET.get(settings.TRACKING_TAG_PARAM))
     if referral_tag:
         request.session[REFERRAL_TAG_SESSION_KEY] = referral_tag

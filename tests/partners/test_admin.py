@@ -257,7 +257,7 @@ def test_blocking_an_affiliate_ends_its_users_sessions(admin_client):
     assert not Session.objects.filter(session_key__in=keys).exists()
     assert Event.objects.filter(affiliate=owner.affiliate, type=Event.Type.ACCOUNT_BLOCKED).exists()
     assert any("Blocked 1 affiliate" in t for t in page_messages(response))
-    dashboard = browsers[0].get(reverse("partners:dashboard"))
+    dashboard = browsers[0].get(reverse("reports:dashboard"))
     assert dashboard.status_code == 302
 
 
@@ -360,7 +360,7 @@ def test_blocking_and_unblocking_a_user(admin_client):
     user.refresh_from_db()
     assert user.is_blocked
     assert not UserSession.objects.filter(user=user).exists()
-    assert browser.get(reverse("partners:dashboard")).status_code == 302
+    assert browser.get(reverse("reports:dashboard")).status_code == 302
 
     run_action(admin_client, "user", "unblock_selected", [user])
     user.refresh_from_db()
@@ -461,7 +461,7 @@ def test_terminating_a_session_signs_that_browser_out(admin_client):
     assert not UserSession.objects.filter(pk=session.pk).exists()
     assert not Session.objects.filter(session_key=session.session_key).exists()
     assert any("Terminated 1 session" in t for t in page_messages(response))
-    assert browser.get(reverse("partners:dashboard")).status_code == 302
+    assert browser.get(reverse("reports:dashboard")).status_code == 302
 
 
 def test_the_events_log_is_read_only_even_for_a_superuser(admin_client):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("partners:login")
 LOGIN_CODE = reverse("partners:login_code")
-DASHBOARD = reverse("partners:dashboard")
+DASHBOARD = reverse("reports:dashboard")
 # Inside a 30-second TOTP step, so that one frozen moment has one valid code.
 NOON = dt.datetime(2025, 3, 14, 12, 0, 10, tzinfo=dt.UTC)
 

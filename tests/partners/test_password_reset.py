@@ -106,12 +106,12 @@ def test_an_expired_link_is_refused(client, settings, mailoutbox, django_capture
 def test_setting_a_password_ends_every_session_of_the_user(client, mailoutbox, django_capture_on_commit_callbacks):
     user = UserFactory()
     elsewhere = sign_in(Client(), user)
-    assert elsewhere.get(reverse("partners:dashboard")).status_code == 200
+    assert elsewhere.get(reverse("reports:dashboard")).status_code == 200
     path = request_link(client, user.email, mailoutbox, django_capture_on_commit_callbacks)
 
     set_password(client, path)
 
-    assert elsewhere.get(reverse("partners:dashboard")).status_code == 302
+    assert elsewhere.get(reverse("reports:dashboard")).status_code == 302
     assert user.portal_sessions.count() == 0
 
 

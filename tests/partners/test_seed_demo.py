@@ -109,7 +109,7 @@ def test_the_printed_affiliate_credentials_open_the_portal(client):
     })
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("partners:dashboard")
+    assert response["Location"] == reverse("reports:dashboard")
     member = User.objects.get(email=lines["member_email"])
     assert member.check_password(lines["member_password"])
     assert member.affiliate.name == "Lighthouse Media" and member.role == User.Role.MEMBER

@@ -1,25 +1,14 @@
 import pytest
 from django.urls import reverse
 
-from partners.views.shell import SECTIONS
 from tests.conftest import sign_in
 from tests.partners.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("section", list(SECTIONS))
-def test_a_section_of_a_later_release_says_it_is_not_available_yet(client, section):
-    sign_in(client, UserFactory())
-
-    response = client.get(reverse(f"partners:{section}"))
-
-    assert response.status_code == 200
-    assert "is not available yet" in response.content.decode()
-
-
 def test_portal_pages_send_an_anonymous_visitor_to_the_login_page(client):
-    response = client.get(reverse("partners:dashboard"))
+    response = client.get(reverse("reports:dashboard"))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("partners:login"))
@@ -28,7 +17,7 @@ def test_portal_pages_send_an_anonymous_visitor_to_the_login_page(client):
 def test_navigation_links_every_section_of_the_manual(client):
     sign_in(client, UserFactory())
 
-    html = client.get(reverse("partners:dashboard")).content.decode()
+    html = client.get(reverse("reports:dashboard")).content.decode()
 
     for label in ["Dashboard", "Campaigns", "Postbacks", "Reports", "Bills", "Balance", "Cashouts",
                   "Wallet", "Commission plans", "Contacts", "Terms", "News", "Profile", "Users",
@@ -41,7 +30,7 @@ def test_a_terminated_session_is_signed_out_on_its_next_request(client):
     sign_in(client, user)
     user.portal_sessions.all().delete()
 
-    response = client.get(reverse("partners:dashboard"))
+    response = client.get(reverse("reports:dashboard"))
 
     assert response.status_code == 302
     assert reverse("partners:login") in response["Location"]

@@ -1,0 +1,3 @@
+"""Reports as files: exports (CSV, XLSX, JSON, XML), token feeds and requested reports."""
+
+urlpatterns = []
