@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "billing",
     "reports",
     "integrations",
+    "integrations.affilae",
+    "integrations.affelios",
+    "integrations.affili",
 ]
 
 MIDDLEWARE = [
@@ -320,4 +323,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.rebuild_recent_stats",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Integrations: each connection has its own interval (Connection.sync_interval_minutes);
+    # this minute tick queues the ones that are due (manage.py sync_integrations runs them now).
+    "sync-due-connections": {
+        "task": "integrations.sync_due_connections",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
+
+# A sync run holds its connection's lock this long past its last checkpoint; a run that dies
+# without releasing it blocks the connection no longer than this.
+INTEGRATIONS_LOCK_SECONDS = env.int("INTEGRATIONS_LOCK_SECONDS", default=30 * 60)

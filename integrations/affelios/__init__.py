@@ -1,0 +1,1 @@
+"""Affelios connector: its client, connector, tables and admin."""

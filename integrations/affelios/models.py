@@ -1,0 +1,1 @@
+"""Affelios tables (see the connector module for what fills them)."""

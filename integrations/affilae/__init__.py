@@ -1,0 +1,1 @@
+"""Affilae connector: its client, connector, tables and admin."""

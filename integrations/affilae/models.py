@@ -1,0 +1,1 @@
+"""Affilae tables (see the connector module for what fills them)."""

@@ -1,0 +1,1 @@
+"""Affili connector: its client, connector, tables and admin."""

@@ -1,0 +1,1 @@
+"""Affili tables (see the connector module for what fills them)."""
