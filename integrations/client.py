@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from backoffice.errors import ApplicationError
@@ -64,6 +65,16 @@ class _CappedRetry(Retry):
     """urllib3's Retry, but a Retry-After longer than `max_retry_after` seconds is cut to it."""
 
     max_retry_after = 30.0
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        # Networks send "2", "0.5" or an HTTP date; a value we cannot read means "use the backoff".
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return super().parse_retry_after(retry_after)
+            except Exception:  # urllib3 raises InvalidHeader
+                return 0.0
 
     def get_retry_after(self, response):
         value = super().get_retry_after(response)
@@ -169,6 +180,14 @@ class BaseClient:
             response = session.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout)
         except requests.Timeout as exc:
             raise RemoteTimeout(f"{label}: no answer within {self.timeout[1]:g} s") from exc
+        except requests.ConnectionError as exc:
+            # With retries exhausted, requests reports a read timeout as a ConnectionError
+            # wrapping urllib3's MaxRetryError(reason=ReadTimeoutError).
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            # (NewConnectionError subclasses ConnectTimeoutError: a refused connection is not a timeout.)
+            if isinstance(reason, (ReadTimeoutError, ConnectTimeoutError)) and not isinstance(reason, NewConnectionError):
+                raise RemoteTimeout(f"{label}: no answer within {self.timeout[1]:g} s") from exc
+            raise RemoteError(f"{label}: could not connect ({type(reason or exc).__name__})") from exc
         except requests.exceptions.RetryError as exc:
             raise RemoteError(f"{label}: gave up after {self.retries} retries") from exc
         except requests.RequestException as exc:
