@@ -33,11 +33,14 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 # The embedded setup has no Celery beat: a background loop sends due postback retries while
-# the server runs, and stops with it.
+# the server runs, and the fake affiliate networks (Affilae, Affelios, Affili on 8101-8103)
+# answer the demo connections; both stop with the server. FAKE_NETWORKS=0 leaves them off.
+FAKE_NETWORKS ?= 1
 run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/partner/login (admin: http://127.0.0.1:$(PORT)/admin/)"
-	@$(PY) manage.py deliver_postbacks --interval 5 & loop=$$!; \
-	trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
+	@$(PY) manage.py deliver_postbacks --interval 5 & loop=$$!; fakes=; \
+	if [ "$(FAKE_NETWORKS)" = 1 ]; then $(PY) manage.py run_fake_networks & fakes=$$!; fi; \
+	trap 'kill $$loop $$fakes 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.dev
