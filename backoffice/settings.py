@@ -209,7 +209,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # `manage.py seed_demo` runs these in order; each returns (name, value) lines to print.
 DEMO_SEEDERS = ["partners.services.demo.demo_seed", "campaigns.services.demo.seed", "billing.services.demo.seed",
-                "reports.demo.seed"]
+                "reports.demo.seed", "integrations.demo.seed"]
 
 # Tracking links: GET /<prefix><code>. The prefix is "" (links at the root, e.g. /a1b2c3d4e5)
 # or a path such as "go/". The tag <affiliate id>_<visit id> goes to the landing in TRACKING_TAG_PARAM.

@@ -11,16 +11,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.demo import PORT_BASE as DEFAULT_PORT_BASE
+from integrations.demo import demo_key
+
 NETWORKS = (("affilae", "Affilae"), ("affelios", "Affelios"), ("affili", "Affili"))
-DEFAULT_PORT_BASE = 8101
-
-
-def fake_urls(port_base: int = DEFAULT_PORT_BASE) -> dict[str, str]:
-    return {network: f"http://127.0.0.1:{port_base + n}" for n, (network, _) in enumerate(NETWORKS)}
-
-
-def demo_key(network: str) -> str:
-    return f"demo-{network}-key"
 
 
 class Command(BaseCommand):
