@@ -4,7 +4,8 @@ import_exchange_rates imports a CSV; single rates are added or corrected here)."
 from django import forms
 from django.contrib import admin
 
-from reports.models import DailyStat, ExchangeRate
+from backoffice.admin_utils import ReadOnlyAdminMixin
+from reports.models import DailyStat, ExchangeRate, RequestedReport
 
 
 @admin.register(DailyStat)
@@ -51,3 +52,24 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     fields = ["date", "base", "quote", "rate"]
     ordering = ["-date", "base", "quote"]
+
+
+# --- requested reports (read only: built by reports.services.requested) -----------------------
+
+@admin.register(RequestedReport)
+class RequestedReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "name", "affiliate", "requested_by", "source", "status", "rows_count", "requested_at",
+                    "finished_at"]
+    list_filter = ["status", "source"]
+    list_select_related = ["affiliate", "requested_by"]
+    search_fields = ["=id", "name", "affiliate__name", "requested_by__email"]
+    date_hierarchy = "requested_at"
+    # The files sit on private storage (no public URL): their names only; the affiliate
+    # downloads them from the portal.
+    fields = ["affiliate", "requested_by", "name", "source", "status", "error", "params", "rows_count", "files",
+              "requested_at", "finished_at"]
+    readonly_fields = ["files"]
+
+    @admin.display(description="Files")
+    def files(self, obj):
+        return ", ".join(f.name for f in (obj.csv_zip, obj.xlsx) if f) or "—"
