@@ -8,13 +8,13 @@ PASSWORD = "Corr3ct-horse-battery"
 
 def _private_file_fields():
     from django.apps import apps
+    from django.core.files.storage import storages
     from django.db.models import FileField
 
-    from partners.models import _private_storage
-
+    private = storages["private"]  # every app's private FileFields resolve to this one instance
     for model in apps.get_models():
         for field in model._meta.get_fields():
-            if isinstance(field, FileField) and getattr(field, "_storage_callable", None) is _private_storage:
+            if isinstance(field, FileField) and field.storage is private:
                 yield field
 
 
