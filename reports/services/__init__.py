@@ -1,0 +1,1 @@
+"""Writes of the reports app: favorites (favorites.py) and requested reports (requested.py)."""
