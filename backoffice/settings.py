@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_celery_beat",
     "rest_framework",
+    "drf_spectacular",
     "backoffice.apps.BackofficeConfig",
     "partners",
     "campaigns",
@@ -261,6 +262,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # OpenAPI schemas by drf-spectacular (the Partner Report API's: reports.api.schema).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # Production hardening (DEBUG=False). Behind a TLS-terminating proxy set

@@ -4,7 +4,9 @@ Data: BENCH_REPORTS_DAYS days (default 731: two years) of DailyStat rows for BEN
 promos (default 1,000 on PostgreSQL, 100 elsewhere) in 3 currencies (EUR, USD, GBP): about
 2.2 million rows on PostgreSQL. The promos belong to BENCH_REPORTS_AFFILIATES affiliates (default
 1: the worst case, one affiliate owning every row; 10 promos per campaign). Rows are generated
-by the database itself (INSERT ... SELECT over days × promos × currencies), then ANALYZEd.
+by the database itself (INSERT ... SELECT over days × promos × currencies), the monthly rollups
+summed from them by reports.rollups.stats_months_rebuild (what the rollups keep current in
+production), then ANALYZEd.
 
 Ours: GET /api/customer/v1/partner/report through Django's test client (token auth, parameter
 parsing, the report engine, JSON rendering) for
@@ -12,7 +14,10 @@ parsing, the report engine, JSON rendering) for
   (b) one year grouped by month and campaign, converted to EUR at one date's rates.
 Baseline, same run, same data: the equivalent hand-written SQL through a cursor (the same
 sums, grouped the same way; (b) sums per currency, then converts in SQL with the two rates as
-parameters). The API also renders JSON and checks the token; the SQL only fetches tuples.
+parameters) over the daily rows, the table the target was set against. (b) is also shown
+beside the same hand-written SQL over the monthly rows (reports_monthlystat), the table the
+API reads for whole months. The API also renders JSON and checks the token; the SQL only
+fetches tuples.
 p50 and p95 over BENCH_REPORTS_CALLS calls (default 20) after two warm-up calls;
 BENCH_REPORTS_CASES=a (or b) runs one case only.
 Targets: p95 under 300 ms and within 1.5× of the SQL.
@@ -33,6 +38,7 @@ from campaigns.models import Brand, Campaign, Landing, Promo
 from partners.models import Affiliate, User
 from partners.services.tokens import statistic_token_issue
 from reports.models import ExchangeRate
+from reports.rollups import stats_months_rebuild
 
 LAST_DAY = dt.date(2026, 6, 30)
 RATES_DATE = dt.date(2026, 6, 30)
@@ -72,9 +78,11 @@ def _setup(days: int, promos: int, affiliates: int) -> tuple[Affiliate, str]:
     first_day = LAST_DAY - dt.timedelta(days=days - 1)
     with transaction.atomic():
         _insert_stats(ids, first_day, LAST_DAY)
+    stats_months_rebuild(date_from=first_day, date_to=LAST_DAY)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE reports_dailystat")
+            cursor.execute("ANALYZE reports_monthlystat")
     for base, rate in RATES.items():
         ExchangeRate.objects.update_or_create(date=RATES_DATE, base=base, quote="EUR", defaults={"rate": rate})
     user = User.objects.create(email=f"reports-bench-{label}@example.net", affiliate=owners[0], role=User.Role.OWNER)
@@ -100,6 +108,8 @@ def _insert_stats(promo_ids: list[int], first_day: dt.date, last_day: dt.date) -
         if postgres else f"({n} %% 13 = 0) * 25",
         "payment_system_fees_sum": f"({n} %% 23) * 0.6", "game_provider_fees_sum": f"({n} %% 97) * 0.4",
         "jackpot_fees_sum": f"({n} %% 97) * 0.05", "taxes_sum": f"({n} %% 97) * 0.2",
+        "admin_fee_sum": f"({n} %% 97) * 0.1", "revshare_income_sum": f"({n} %% 97) * 0.9",
+        "cpa_income_sum": f"({n} %% 31 = 0)::int * 25" if postgres else f"({n} %% 31 = 0) * 25",
     }
     counts = {
         "visits_count": f"({n} %% 50) * {eur}", "registrations_count": f"({n} %% 6) * {eur}",
@@ -128,8 +138,8 @@ def _insert_stats(promo_ids: list[int], first_day: dt.date, last_day: dt.date) -
 _SUMS = ("SUM(visits_count) v, SUM(registrations_count) r, SUM(first_deposits_count) f, SUM(deposits_sum) d, "
          "SUM(bets_sum) b, SUM(wins_sum) w, SUM(bonus_issues_sum) bo, SUM(taxes_sum) t, SUM(chargebacks_sum) c, "
          "SUM(payment_system_fees_sum) pf, SUM(game_provider_fees_sum) gf, SUM(jackpot_fees_sum) jf, "
-         "SUM(additional_deductions_sum) ad")
-_NGR = "(b - w - bo - t - c - pf - gf - jf - ad)"
+         "SUM(additional_deductions_sum) ad, SUM(admin_fee_sum) af")
+_NGR = "(b - w - bo - t - c - pf - gf - jf - ad - af)"
 
 
 def _sql_by_day(affiliate_id: int, first: dt.date, last: dt.date) -> list:
@@ -143,7 +153,8 @@ def _sql_by_day(affiliate_id: int, first: dt.date, last: dt.date) -> list:
         return cursor.fetchall()
 
 
-def _sql_by_month_campaign_eur(affiliate_id: int, first: dt.date, last: dt.date) -> list:
+def _sql_by_month_campaign_eur(affiliate_id: int, first: dt.date, last: dt.date,
+                               table: str = "reports_dailystat") -> list:
     # Sums per month × campaign × currency, then converted and added up: the fastest correct
     # form (converting row by row would multiply every rollup row).
     month = "date_trunc('month', date)::date" if connection.vendor == "postgresql" else "strftime('%%Y-%%m-01', date)"
@@ -151,7 +162,7 @@ def _sql_by_month_campaign_eur(affiliate_id: int, first: dt.date, last: dt.date)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT month, campaign_id, SUM(v), SUM(r), SUM(f), SUM(d * {rate}), SUM({_NGR} * {rate}) "
-            f"FROM (SELECT {month} AS month, campaign_id, currency, {_SUMS} FROM reports_dailystat "
+            f"FROM (SELECT {month} AS month, campaign_id, currency, {_SUMS} FROM {table} "
             "WHERE affiliate_id = %s AND date BETWEEN %s AND %s GROUP BY 1, campaign_id, currency) s "
             "GROUP BY month, campaign_id ORDER BY month, campaign_id",
             [RATES["USD"], RATES["GBP"], RATES["USD"], RATES["GBP"], affiliate_id, first, last],
@@ -212,4 +223,11 @@ def run():
         for label, i in (("p50", 0), ("p95", 1)):
             results.append({"name": f"report API {name} {label} ({rows}, {connection.vendor})",
                             "ours": ours[i], "baseline": base[i], "unit": "ms"})
+        if sql is _sql_by_month_campaign_eur:
+            assert _sql_by_month_campaign_eur(affiliate.pk, first, LAST_DAY, "reports_monthlystat") == expected
+            monthly = _percentiles(lambda first=first: _sql_by_month_campaign_eur(
+                affiliate.pk, first, LAST_DAY, "reports_monthlystat"), calls)
+            for label, i in (("p50", 0), ("p95", 1)):
+                results.append({"name": f"report API {name} {label} vs SQL on the monthly rows ({connection.vendor})",
+                                "ours": ours[i], "baseline": monthly[i], "unit": "ms"})
     return results

@@ -10,9 +10,21 @@ Types on the wire (api-facts §1): "integer" (a JSON number), "money" (an object
 
 Counts of players (depositing_players_count, qualified_players_count,
 casino_active_players_count) are sums of daily counts: a player active on three days of the
-range counts three times in a multi-day row. ngr equals real_ngr: the admin fee belongs to
-the billing plans and is not in the daily rollups (admin_fee, partner_income and the other
-commission columns are not offered until the rollups carry them).
+range counts three times in a multi-day row (the raw-data groupers of reports.engine.players
+count them distinct per row instead).
+
+Revenue chain (api-facts §1): ggr = real_ggr = bets − wins; real_ngr = ggr − bonuses − taxes −
+chargebacks − fees − additional deductions (every deduction, whatever the plan); admin_fee =
+the plan's admin fee percent of the plan's NGR (the deductions the plan switches on); ngr =
+real_ngr − admin_fee, so the two differ exactly when the plan has an admin fee.
+
+Commission (the affiliate's income) as it accrues, carried into the rollups per day by
+reports.income: fixed = CPA amounts of the players qualified that day (exact: what the bills
+pay); ngr_percent = RevShare on that day's NGR after the admin fee at the plan's own percent;
+partner_income = fixed + ngr_percent. Bills settle a whole billing period and stay
+authoritative: tiers, negative carryover, a losing period paying 0 and sub-affiliate income
+are period rules the daily accrual approximates (reports.income says how), and activity in
+another currency than the plan's accrues nothing, as in billing.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +39,7 @@ MONEY_SOURCES = frozenset({
     "first_deposits_sum", "deposits_sum", "cashouts_sum", "bets_sum", "wins_sum", "wager_sum",
     "bonus_issues_sum", "additional_deductions_sum", "chargebacks_sum", "payment_system_fees_sum",
     "game_provider_fees_sum", "jackpot_fees_sum", "taxes_sum",
+    "admin_fee_sum", "revshare_income_sum", "cpa_income_sum",
 })
 COUNT_SOURCES = frozenset({
     "visits_count", "registrations_count", "first_deposits_count", "deposits_count",
@@ -72,6 +85,10 @@ def _real_ngr(s: dict) -> Decimal:
     )
 
 
+def _ngr(s: dict) -> Decimal:
+    return _real_ngr(s) - s["admin_fee_sum"]
+
+
 def _plain(name: str, type_: str, field: str | None = None, description: str = "") -> Column:
     field = field or name
     return Column(name, type_, (field,), _sum(field), description)
@@ -113,10 +130,16 @@ COLUMNS: dict[str, Column] = {c.name: c for c in [
     Column("real_ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "= ggr"),
     Column("real_ngr", MONEY, _NGR_SOURCES, _real_ngr,
            "ggr − bonuses − taxes − chargebacks − fees − additional deductions"),
-    Column("ngr", MONEY, _NGR_SOURCES, _real_ngr, "= real_ngr (no admin fee in the rollups)"),
+    _plain("admin_fee", MONEY, "admin_fee_sum", "The plan's admin fee percent of the plan's NGR (accrued)"),
+    Column("ngr", MONEY, (*_NGR_SOURCES, "admin_fee_sum"), _ngr, "real_ngr − admin_fee"),
     _plain("qualified_players_count", INTEGER),
     _plain("casino_active_players_count", INTEGER, "active_players_count",
            "Players with activity, summed per day"),
+    _plain("fixed", MONEY, "cpa_income_sum", "CPA income: the amounts of the players qualified (by qualification day)"),
+    _plain("ngr_percent", MONEY, "revshare_income_sum", "RevShare income accrued on NGR at the plan's percent"),
+    Column("partner_income", MONEY, ("cpa_income_sum", "revshare_income_sum"),
+           lambda s: s["cpa_income_sum"] + s["revshare_income_sum"],
+           "Your commission as it accrues: fixed + ngr_percent (your bills are authoritative)"),
 ]}
 
 DEFAULT_COLUMNS = ("visits_count", "registrations_count", "first_deposits_count", "deposits_sum", "ngr")

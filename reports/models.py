@@ -5,16 +5,16 @@ from django.utils import timezone
 from backoffice.money import currency_field, money_field
 
 
-class DailyStat(models.Model):
-    """One day × promo × currency of an affiliate's traffic and players' activity.
+class StatCounters(models.Model):
+    """The dimensions and counters a stats rollup row carries (DailyStat, MonthlyStat).
 
-    Kept current from the raw data (visits, players, activity windows, deposits, events) as it
-    arrives, and rebuildable from it at any time (manage.py rebuild_stats): the raw tables are
-    the truth, this table is what reports read. Dimensions are denormalised (affiliate, brand,
-    campaign, plan) so a report groups without joins. Days are in the program time zone.
+    Dimensions are denormalised (affiliate, brand, campaign, plan) so a report groups without
+    joins. Counts of the cell (currency rows other than the brand's carry visits only on one
+    row: visits and registrations are counted in the brand's base currency row). The income
+    counters are accruals of the promo's commission plan (reports.income), in the plan's
+    currency row; bills stay authoritative.
     """
 
-    date = models.DateField()
     promo = models.ForeignKey("campaigns.Promo", on_delete=models.CASCADE, related_name="+")
     currency = currency_field()
     affiliate = models.ForeignKey("partners.Affiliate", on_delete=models.CASCADE, related_name="+")
@@ -22,8 +22,6 @@ class DailyStat(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     plan = models.ForeignKey("billing.CommissionPlan", on_delete=models.CASCADE, related_name="+")
 
-    # Counts of the day (currency rows other than the brand's carry visits only on one row:
-    # visits and registrations are counted in the brand's base currency row).
     visits_count = models.PositiveIntegerField(default=0)
     registrations_count = models.PositiveIntegerField(default=0)
     first_deposits_count = models.PositiveIntegerField(default=0)
@@ -47,7 +45,26 @@ class DailyStat(models.Model):
     depositing_players_count = models.PositiveIntegerField(default=0)
     active_players_count = models.PositiveIntegerField(default=0)
     qualified_players_count = models.PositiveIntegerField(default=0)
+    # Commission accrued (reports.income): the plan's admin fee on the cell's NGR, RevShare on
+    # the NGR after the fee, CPA amounts of the players qualified that day.
+    admin_fee_sum = money_field(crypto=True, default=0)
+    revshare_income_sum = money_field(crypto=True, default=0)
+    cpa_income_sum = money_field(crypto=True, default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class DailyStat(StatCounters):
+    """One day × promo × currency of an affiliate's traffic and players' activity.
+
+    Kept current from the raw data (visits, players, activity windows, deposits, events) as it
+    arrives, and rebuildable from it at any time (manage.py rebuild_stats): the raw tables are
+    the truth, this table is what reports read. Days are in the program time zone.
+    """
+
+    date = models.DateField()
 
     class Meta:
         constraints = [
@@ -56,10 +73,37 @@ class DailyStat(models.Model):
         indexes = [
             models.Index(fields=["affiliate", "date"]),
             models.Index(fields=["affiliate", "campaign", "date"]),
+            # The engine's freshness check of MonthlyStat (newest daily row of an affiliate).
+            models.Index(fields=["affiliate", "updated_at"], name="reports_dai_aff_updated_idx"),
         ]
 
     def __str__(self):
         return f"{self.date} promo {self.promo_id} {self.currency}"
+
+
+class MonthlyStat(StatCounters):
+    """The sum of a month's DailyStat rows of one promo × currency (`date` is the 1st).
+
+    Written by the same code that writes DailyStat (reports.rollups), in the same transaction,
+    so reports over whole months (grouped by month, year, brand, campaign, promo, plan or not
+    at all) read ~30 times fewer rows. `updated_at` is when the row was last summed: the engine
+    reads this table only while no DailyStat row of the affiliate is newer (a DailyStat row
+    written some other way, e.g. by hand, sends reports back to the daily rows).
+    """
+
+    date = models.DateField(help_text="The first day of the month.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "promo", "currency"], name="reports_one_stat_per_month_promo_currency"),
+        ]
+        indexes = [
+            models.Index(fields=["affiliate", "date"], name="reports_mon_aff_date_idx"),
+            models.Index(fields=["affiliate", "updated_at"], name="reports_mon_aff_updated_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m} promo {self.promo_id} {self.currency}"
 
 
 class ExchangeRate(models.Model):

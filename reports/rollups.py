@@ -15,7 +15,8 @@ Three ways cells get recomputed:
   (no table of its own); when the cache has none, the pass recomputes the last two days.
 - `manage.py rebuild_stats [--from --to]` (stats_rebuild): every cell of a date range.
 
-What each cell counts (only attributed players: player.promo not null):
+What each cell counts (only attributed players: player.promo not null; computed by
+reports.rollups_cells):
 - visits_count: Visit.created_at day, in the promo brand's base currency row;
 - registrations_count: Player.sign_up_at day, brand currency row;
 - qualified_players_count: distinct players of billing.Qualification by qualified_at day,
@@ -25,25 +26,30 @@ What each cell counts (only attributed players: player.promo not null):
 - the activity sums, bets_count (rounds), chargebacks, cashouts, fees, taxes (the values of
   PlayerActivity.extra whose key contains "tax", counts "*_count" excepted) and
   active_players_count (distinct players with bets > 0): the activity window's period_start
-  day, in the window's currency.
+  day, in the window's currency;
+- admin_fee_sum, revshare_income_sum (from the cell's activity sums) and cpa_income_sum (the
+  Qualification amounts by qualified_at day): the commission accrued under the promo's plan,
+  in the plan's currency row (reports.income: how each is approximated, bills stay the truth).
+
+MonthlyStat (one month × promo × currency) is the sum of the month's DailyStat rows: whatever
+writes DailyStat rows here re-sums the months they fall in, in the same transaction.
 """
 import datetime as dt
 import logging
 import threading
 from collections import defaultdict
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
-from backoffice.timeutil import business_date, business_today, program_tz
+from backoffice.timeutil import business_date, business_today
 from billing.models import Qualification
 from campaigns.models import Deposit, Player, PlayerActivity, Promo, Visit
 from campaigns.services.bulk import chunks
-from reports.models import DailyStat
+from reports.models import DailyStat, MonthlyStat
+from reports.rollups_cells import ACTIVITY_SUMS, aggregate_cells, tax_sum  # noqa: F401 - ACTIVITY_SUMS, tax_sum re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +61,8 @@ COUNTERS = [
     "bonus_issues_sum", "additional_deductions_sum", "chargebacks_count", "chargebacks_sum",
     "payment_system_fees_sum", "game_provider_fees_sum", "jackpot_fees_sum", "taxes_sum",
     "depositing_players_count", "active_players_count", "qualified_players_count",
+    "admin_fee_sum", "revshare_income_sum", "cpa_income_sum",
 ]
-# PlayerActivity column -> DailyStat column, summed.
-ACTIVITY_SUMS = {
-    "bets_sum": "bets_sum", "wins_sum": "wins_sum", "wager_sum": "wager_sum", "rounds_count": "bets_count",
-    "bonus_issues_sum": "bonus_issues_sum", "additional_deductions_sum": "additional_deductions_sum",
-    "chargebacks_count": "chargebacks_count", "chargebacks_sum": "chargebacks_sum",
-    "payment_system_fees_sum": "payment_system_fees_sum", "game_provider_fees_sum": "game_provider_fees_sum",
-    "jackpot_fees_sum": "jackpot_fees_sum", "cashouts_count": "cashouts_count", "cashouts_sum": "cashouts_sum",
-}
 _DIMENSIONS = ["affiliate", "brand", "campaign", "plan"]
 
 WATERMARK_KEY = "reports:stats_watermark"
@@ -74,101 +73,6 @@ WATERMARK_SLACK = dt.timedelta(minutes=5)
 ID_OVERLAP = 5000  # ids below the highest seen that are scanned again (late commits, buffered visits)
 FALLBACK_DAYS = 2
 REBUILD_CHUNK_DAYS = 7
-
-
-def tax_sum(extra: dict) -> Decimal:
-    """The taxes in an activity window's `extra`: every value whose key contains "tax" (counts,
-    keys ending in "_count", excepted)."""
-    total = Decimal(0)
-    for key, value in (extra or {}).items():
-        name = key.lower()
-        if "tax" in name and not name.endswith("_count") and value not in (None, ""):
-            total += Decimal(str(value))
-    return total
-
-
-def _day_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start of date_from, start of the day after date_to) in the program time zone."""
-    tz = program_tz()
-    return (dt.datetime.combine(date_from, dt.time.min, tzinfo=tz),
-            dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
-
-
-def _aggregate(date_from: dt.date, date_to: dt.date, promo_ids: set[int] | None) -> dict:
-    """(date, promo id, currency) -> {counter: value} from the raw tables over [date_from,
-    date_to] (program days), for these promos (None: every promo)."""
-    start, end = _day_bounds(date_from, date_to)
-    tz = program_tz()
-    rows: dict[tuple, dict] = defaultdict(dict)
-    promo_chunks = [None] if promo_ids is None else list(chunks(sorted(promo_ids)))
-    brand_currency: dict[int, str] = {}
-
-    def promo_currency(promo_id: int) -> str:
-        if promo_id not in brand_currency:
-            brand_currency.update(Promo.objects.filter(pk=promo_id).values_list("pk", "brand__base_currency"))
-        return brand_currency[promo_id]
-
-    if promo_ids is None:
-        brand_currency.update(Promo.objects.values_list("pk", "brand__base_currency"))
-    for chunk in promo_chunks:
-        if chunk is not None:
-            brand_currency.update(Promo.objects.filter(pk__in=chunk).values_list("pk", "brand__base_currency"))
-
-        def scoped(query, field, chunk=chunk):
-            return query if chunk is None else query.filter(**{f"{field}__in": chunk})
-
-        visits = scoped(Visit.objects.filter(created_at__gte=start, created_at__lt=end), "promo_id")
-        for day, promo_id, n in (visits.annotate(day=TruncDate("created_at", tzinfo=tz))
-                                 .values("day", "promo_id").annotate(n=Count("pk"))
-                                 .values_list("day", "promo_id", "n").order_by()):
-            rows[(day, promo_id, promo_currency(promo_id))]["visits_count"] = n
-
-        players = scoped(Player.objects.filter(promo__isnull=False, sign_up_at__gte=start, sign_up_at__lt=end),
-                         "promo_id")
-        for day, promo_id, n in (players.annotate(day=TruncDate("sign_up_at", tzinfo=tz))
-                                 .values("day", "promo_id").annotate(n=Count("pk"))
-                                 .values_list("day", "promo_id", "n").order_by()):
-            rows[(day, promo_id, promo_currency(promo_id))]["registrations_count"] = n
-
-        qualified = scoped(Qualification.objects.filter(player__promo__isnull=False, qualified_at__gte=start,
-                                                        qualified_at__lt=end), "player__promo_id")
-        for day, promo_id, n in (qualified.annotate(day=TruncDate("qualified_at", tzinfo=tz))
-                                 .values("day", "player__promo_id").annotate(n=Count("player_id", distinct=True))
-                                 .values_list("day", "player__promo_id", "n").order_by()):
-            rows[(day, promo_id, promo_currency(promo_id))]["qualified_players_count"] = n
-
-        deposits = scoped(Deposit.objects.filter(player__promo__isnull=False, processed_at__gte=start,
-                                                 processed_at__lt=end), "player__promo_id")
-        first = Q(is_first=True)
-        for row in (deposits.annotate(day=TruncDate("processed_at", tzinfo=tz))
-                    .values("day", "player__promo_id", "currency")
-                    .annotate(deposits_count=Count("pk"), deposits_sum=Sum("amount"),
-                              first_deposits_count=Count("pk", filter=first),
-                              first_deposits_sum=Sum("amount", filter=first),
-                              depositing_players_count=Count("player_id", distinct=True))
-                    .order_by()):
-            key = (row.pop("day"), row.pop("player__promo_id"), row.pop("currency"))
-            rows[key].update({name: value or 0 for name, value in row.items()})
-
-        activity = scoped(PlayerActivity.objects.filter(player__promo__isnull=False, period_start__gte=start,
-                                                        period_start__lt=end), "player__promo_id")
-        activity = activity.annotate(day=TruncDate("period_start", tzinfo=tz))
-        # Annotation names must not shadow the model's columns: "s_" + the DailyStat column.
-        sums = {f"s_{target}": Sum(column) for column, target in ACTIVITY_SUMS.items()}
-        for row in (activity.values("day", "player__promo_id", "currency")
-                    .annotate(**sums, s_active_players_count=Count("player_id", distinct=True,
-                                                                   filter=Q(bets_sum__gt=0)))
-                    .order_by()):
-            key = (row.pop("day"), row.pop("player__promo_id"), row.pop("currency"))
-            rows[key].update({name[2:]: value or 0 for name, value in row.items()})
-            rows[key].setdefault("taxes_sum", Decimal(0))
-        # Only windows whose extra mentions "tax" at all are read back (JSON text match).
-        for day, promo_id, currency, extra in (activity.filter(extra__icontains="tax")
-                                               .values_list("day", "player__promo_id", "currency", "extra")):
-            taxes = tax_sum(extra)
-            if taxes:
-                rows[(day, promo_id, currency)]["taxes_sum"] += taxes
-    return rows
 
 
 def _promo_dimensions(promo_ids) -> dict[int, dict]:
@@ -182,8 +86,10 @@ def _promo_dimensions(promo_ids) -> dict[int, dict]:
     return dims
 
 
-def _store(rows: dict, existing) -> int:
-    """Upsert `rows`; delete the rows of `existing` ((pk, date, promo id, currency)) not among them."""
+def _store(rows: dict, existing, *, months: bool = True) -> int:
+    """Upsert `rows`; delete the rows of `existing` ((pk, date, promo id, currency)) not among them;
+    re-sum the MonthlyStat rows of the months changed (unless `months` is False: the caller
+    re-sums them itself)."""
     now = timezone.now()
     dims = _promo_dimensions({promo_id for _, promo_id, _ in rows})
     objects = []
@@ -204,6 +110,8 @@ def _store(rows: dict, existing) -> int:
         o for o in objects
         if current.get((o.date, o.promo_id, o.currency)) != tuple(getattr(o, name) for name in compared)
     ]
+    changed = {(o.date, o.promo_id) for o in objects}
+    changed |= {(day, promo_id) for pk, day, promo_id, currency in existing if (day, promo_id, currency) not in rows}
     with transaction.atomic():
         for chunk in chunks(stale):
             DailyStat.objects.filter(pk__in=chunk).delete()
@@ -211,7 +119,61 @@ def _store(rows: dict, existing) -> int:
             objects, batch_size=500, update_conflicts=True, unique_fields=["date", "promo", "currency"],
             update_fields=[*COUNTERS, *_DIMENSIONS, "updated_at"],
         )
+        if months:
+            _months_store(changed, now=now)
     return len(objects)
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _months_store(cells, *, now: dt.datetime) -> None:
+    """Re-sum the MonthlyStat rows of the months × promos of these (day, promo id) cells from
+    DailyStat (run inside the transaction that changed the daily rows)."""
+    by_month: dict[dt.date, set[int]] = defaultdict(set)
+    for day, promo_id in cells:
+        by_month[day.replace(day=1)].add(promo_id)
+    sums = {f"s_{name}": Sum(name) for name in COUNTERS}
+    for month, promo_ids in sorted(by_month.items()):
+        for chunk in chunks(sorted(promo_ids)):
+            dims = _promo_dimensions(chunk)
+            objects = [
+                MonthlyStat(date=month, promo_id=row["promo_id"], currency=row["currency"], updated_at=now,
+                            **dims[row["promo_id"]], **{name: row[f"s_{name}"] or 0 for name in COUNTERS})
+                for row in (DailyStat.objects.filter(date__gte=month, date__lte=_month_end(month), promo_id__in=chunk)
+                            .values("promo_id", "currency").annotate(**sums).order_by())
+                if row["promo_id"] in dims
+            ]
+            kept = {(o.promo_id, o.currency) for o in objects}
+            gone = [pk for pk, promo_id, currency in MonthlyStat.objects.filter(date=month, promo_id__in=chunk)
+                    .values_list("pk", "promo_id", "currency") if (promo_id, currency) not in kept]
+            if gone:
+                MonthlyStat.objects.filter(pk__in=gone).delete()
+            MonthlyStat.objects.bulk_create(
+                objects, batch_size=500, update_conflicts=True, unique_fields=["date", "promo", "currency"],
+                update_fields=[*COUNTERS, *_DIMENSIONS, "updated_at"],
+            )
+
+
+def stats_months_rebuild(*, date_from: dt.date | None = None, date_to: dt.date | None = None) -> None:
+    """Re-sum every MonthlyStat row of the months from date_from to date_to (default: every
+    month with daily stats) from DailyStat. Needed only after DailyStat rows were written
+    some other way than by this module (a bulk load); stats_rebuild does it for its range."""
+    if date_from is None or date_to is None:
+        known = DailyStat.objects.aggregate(lo=Min("date"), hi=Max("date"))
+        if known["lo"] is None:
+            MonthlyStat.objects.all().delete()
+            return
+        date_from, date_to = date_from or known["lo"], date_to or known["hi"]
+    month, now = date_from.replace(day=1), timezone.now()
+    while month <= date_to:
+        with transaction.atomic():
+            promo_ids = set(DailyStat.objects.filter(date__gte=month, date__lte=_month_end(month))
+                            .values_list("promo_id", flat=True).distinct())
+            promo_ids |= set(MonthlyStat.objects.filter(date=month).values_list("promo_id", flat=True))
+            _months_store({(month, promo_id) for promo_id in promo_ids}, now=now)
+        month = _month_end(month) + dt.timedelta(days=1)
 
 
 def stats_recompute(*, cells: set[Cell]) -> int:
@@ -223,7 +185,7 @@ def stats_recompute(*, cells: set[Cell]) -> int:
             by_date[day].add(promo_id)
     written = 0
     for day, promo_ids in sorted(by_date.items()):
-        rows = _aggregate(day, day, promo_ids)
+        rows = aggregate_cells(day, day, promo_ids)
         rows = {key: values for key, values in rows.items() if key[0] == day and key[1] in promo_ids}
         existing = []
         for chunk in chunks(sorted(promo_ids)):
@@ -231,6 +193,17 @@ def stats_recompute(*, cells: set[Cell]) -> int:
                             .values_list("pk", "date", "promo_id", "currency"))
         written += _store(rows, existing)
     return written
+
+
+def stats_recompute_plan(*, plan_id: int) -> int:
+    """Recompute every cell of the promos under a commission plan (its terms changed: the
+    income accrued must follow). Returns the number of DailyStat rows written."""
+    promo_ids = set(Promo.objects.filter(campaign__commission_plan_id=plan_id).values_list("pk", flat=True))
+    promo_ids |= set(DailyStat.objects.filter(plan_id=plan_id).values_list("promo_id", flat=True).distinct())
+    cells = set()
+    for chunk in chunks(sorted(promo_ids)):
+        cells |= set(DailyStat.objects.filter(promo_id__in=chunk).values_list("date", "promo_id").distinct())
+    return stats_recompute(cells=cells)
 
 
 def _raw_date_range() -> tuple[dt.date, dt.date] | None:
@@ -261,11 +234,14 @@ def stats_rebuild(*, date_from: dt.date | None = None, date_to: dt.date | None =
     day = date_from
     while day <= date_to:
         last = min(date_to, day + dt.timedelta(days=chunk_days - 1))
-        rows = _aggregate(day, last, None)
+        rows = aggregate_cells(day, last, None)
         existing = DailyStat.objects.filter(date__gte=day, date__lte=last).values_list(
             "pk", "date", "promo_id", "currency")
-        written += _store(rows, list(existing))
+        written += _store(rows, list(existing), months=False)
         day = last + dt.timedelta(days=1)
+    # Every month of the range re-summed once (not once per chunk), changed or not: this also
+    # fills MonthlyStat for daily rows that were loaded some other way.
+    stats_months_rebuild(date_from=date_from, date_to=date_to)
     return written
 
 

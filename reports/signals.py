@@ -8,14 +8,19 @@ replace, not add. A row moved to another day or promo (sign_up_at, period_start,
 qualified_at, the player or the player's promo changed) marks its old cell as well as its new
 one.
 
+A commission plan whose terms change (percent, admin fee, deductions, kind, currency) has the
+cells of its promos recomputed by a Celery task after commit: the income they accrued follows
+the new terms (reports.income).
+
 The old values come from a snapshot taken when the instance is built (post_init, no query:
 an ingestion batch updating thousands of players pays nothing for it); only an instance built
 with those fields deferred costs one query by primary key in pre_save.
 """
+from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 
 from backoffice.timeutil import business_date
-from billing.models import Qualification
+from billing.models import CommissionPlan, Qualification
 from campaigns.models import Deposit, Player, PlayerActivity, Visit
 from reports.rollups import stats_cells_mark
 
@@ -101,7 +106,37 @@ def _player_cells(player_id: int, promo_id: int) -> set:
     return cells
 
 
+# CommissionPlan fields the accrued income depends on (reports.income).
+PLAN_TERMS = ("kind", "currency", "revshare_percent", "admin_fee_percent", "deduct_bonuses", "deduct_chargebacks",
+              "deduct_payment_system_fees", "deduct_game_provider_fees", "deduct_jackpot_fees",
+              "deduct_additional_deductions", "deduct_taxes")
+_PLAN_SNAPSHOT = "_stats_plan_terms"
+
+
+def _plan_terms(instance) -> tuple:
+    return tuple(instance.__dict__.get(name, _UNKNOWN) for name in PLAN_TERMS)
+
+
+def plan_snapshot(sender, instance, **kwargs):
+    instance.__dict__[_PLAN_SNAPSHOT] = _plan_terms(instance) if instance.pk is not None else None
+
+
+def plan_after_save(sender, instance, created=False, raw=False, using=None, **kwargs):
+    if raw:
+        return
+    old, new = instance.__dict__.get(_PLAN_SNAPSHOT), _plan_terms(instance)
+    instance.__dict__[_PLAN_SNAPSHOT] = new
+    if created or old == new:
+        return
+    from reports.tasks_stats import recompute_plan_stats
+
+    plan_id = instance.pk
+    transaction.on_commit(lambda: recompute_plan_stats.delay(plan_id), using=using or "default")
+
+
 def connect() -> None:
+    post_init.connect(plan_snapshot, sender=CommissionPlan, dispatch_uid="reports.plan_snapshot")
+    post_save.connect(plan_after_save, sender=CommissionPlan, dispatch_uid="reports.plan_after_save")
     for model in _SOURCES:
         label = model._meta.label_lower
         post_init.connect(stats_snapshot, sender=model, dispatch_uid=f"reports.stats_snapshot.{label}")

@@ -5,7 +5,7 @@ twice or concurrently: a pass recomputes cells from the raw tables, it never inc
 """
 from celery import shared_task
 
-from reports.rollups import stats_rebuild, stats_refresh
+from reports.rollups import stats_rebuild, stats_recompute_plan, stats_refresh
 
 
 @shared_task(name="reports.refresh_stats", ignore_result=True, expires=120)
@@ -25,3 +25,10 @@ def rebuild_recent_stats(days: int = 2) -> int:
 
     today = business_today()
     return stats_rebuild(date_from=today - dt.timedelta(days=days), date_to=today)
+
+
+@shared_task(name="reports.recompute_plan_stats", ignore_result=True)
+def recompute_plan_stats(plan_id: int) -> int:
+    """A commission plan's terms changed: recompute the stats cells of its promos, so the
+    income accrued follows the new terms. Safe to run twice."""
+    return stats_recompute_plan(plan_id=plan_id)

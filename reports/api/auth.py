@@ -6,10 +6,13 @@ query parameter instead. The lookup (digest + constant-time compare, refusing bl
 locked or inactive users) is partners.services.tokens.user_by_statistic_token; a regenerated
 token stops working at once because its digest is gone.
 """
+from rest_framework.authentication import BaseAuthentication
+
 from partners.services.tokens import user_by_statistic_token
 from reports.errors import ReportsError
 
 TOKEN_QUERY_PARAM = "token"
+WWW_AUTHENTICATE = 'Token realm="partner report api"'
 _PREFIXES = ("bearer ", "token ")
 
 
@@ -35,3 +38,16 @@ def report_api_user(token: str):
         raise ReportsError("the statistic token is unknown, was regenerated, or its user cannot sign in",
                            field="Authorization", code="unauthenticated")
     return user
+
+
+class StatisticTokenAuthentication(BaseAuthentication):
+    """DRF authentication of the Report API views (and their OpenAPI security scheme, see
+    reports.api.schema). Raises ReportsError (401 JSON) rather than DRF's errors: the views
+    answer every error in one shape."""
+
+    def authenticate(self, request):
+        token = presented_token(request)
+        return report_api_user(token), token
+
+    def authenticate_header(self, request):
+        return WWW_AUTHENTICATE

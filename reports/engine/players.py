@@ -1,15 +1,29 @@
-"""Reports grouped by what only the raw data knows: `player`, `player_country` and
+"""Reports grouped by what only the raw data knows: `player`, `player_country`, the cohort
+groupers `sign_up_at_{day,week,month,year}` and `first_deposit_{day,week,month,year}`, and
 `dynamic_tag_<param>` (a custom parameter of the tracking link's click, Visit.params).
 
-The rollups are per promo and day, so these read the raw tables instead: visits (Visit, by
-click time), registrations (Player, by sign-up time) and deposits (Deposit, by processing
-time), each grouped in one query and merged in Python. Only the columns these tables give are
-offered with such groupers (PLAYER_COLUMNS); others are refused naming the grouper.
-depositing_players_count is a true distinct count here. Visits have no player, so
-visits_count goes only with dynamic_tag_<param> (and the rollup groupers).
+The rollups are per promo and day, so these read the raw tables instead, each grouped in one
+query and merged in Python: visits (Visit, by click time), registrations (Player, by sign-up
+time), deposits (Deposit, by processing time), activity windows (PlayerActivity, by window
+start) and qualifications (billing.Qualification, by qualification time) in the report's
+range — the same rows, days and currencies as the rollups (reports.rollups), so a report's
+totals do not depend on the groupers.
 
-As in the rollups, visits and registrations count under the brand's base currency when rows
-are split per currency (money columns without conversion).
+Cohorts (as in Affilka): the range selects the activity, the cohort grouper groups it by the
+period in which each player signed up (Player.sign_up_at) or made the first deposit
+(Player.first_deposit_at; players without one have a null cell). "sign_up_at_month" with
+"month" is the classic cohort table: each sign-up month's players, month after month.
+
+Every column is offered, except visits_count with a grouper that needs a player (visits have
+none): with player, player_country and the cohort groupers it is refused naming the grouper.
+Counts of players (depositing_players_count, casino_active_players_count,
+qualified_players_count) are distinct per row here. The admin fee and RevShare accrue per
+activity group under the plan of the player's promo, exactly as in the rollups
+(reports.income), CPA (fixed) on the qualification day.
+
+As in the rollups, visits, registrations and qualified players count under the brand's base
+currency when rows are split per currency (money columns without conversion); CPA amounts
+under the plan's currency.
 """
 import datetime as dt
 import math
@@ -20,6 +34,7 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek, TruncYe
 
 from reports.columns import COLUMNS, MONEY, MONEY_SOURCES
 from reports.engine.query import (
+    COHORT_GROUPERS,
     DATE_GROUPERS,
     DYNAMIC_TAG_PARAM_RE,
     DYNAMIC_TAG_PREFIX,
@@ -36,29 +51,46 @@ from reports.engine.report import (
     _relations,
 )
 from reports.errors import ReportsError
+from reports.income import accrual, plan_terms
+from reports.rollups_cells import ACTIVITY_SUMS, tax_sum
 
-PLAYER_COLUMNS = frozenset({
-    "visits_count", "registrations_count", "first_deposits_count", "first_deposits_sum",
-    "average_first_deposit_amount", "deposits_count", "deposits_sum", "average_deposit_amount",
-    "depositing_players_count", "first_deposits_conversion_rate",
-})
 _TRUNC = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth, "year": TruncYear}
+# Groupers under which a row is a set of players: visits (no player yet) cannot be split so.
+_PLAYER_GROUPERS = frozenset(RAW_GROUPERS)
 
-# Where each dimension lives in each raw table.
+# Where each dimension lives in each raw table ("player." paths for the tables under Player).
+_PLAYER_PATHS = {
+    "affiliate": "affiliate", "promo": "promo_id", "campaign": "campaign_id", "brand": "brand_id",
+    "strategy": "campaign__commission_plan_id", "params": "visit__params", "promo_code": "promo__promo_code",
+    "base_currency": "promo__brand__base_currency", "player": "user_id", "player_country": "country",
+    "sign_up_at": "sign_up_at", "first_deposit_at": "first_deposit_at", "promo_plan": "promo__campaign__commission_plan_id",
+}
+
+
+def _under_player(date: str, **own) -> dict:
+    return {"date": date, **{name: f"player__{path}" for name, path in _PLAYER_PATHS.items()}, **own}
+
+
 _PATHS = {
     "visits": {"date": "created_at", "affiliate": "affiliate", "promo": "promo_id", "campaign": "promo__campaign_id",
                "brand": "promo__brand_id", "strategy": "promo__campaign__commission_plan_id", "params": "params",
                "promo_code": "promo__promo_code", "base_currency": "promo__brand__base_currency"},
-    "players": {"date": "sign_up_at", "affiliate": "affiliate", "promo": "promo_id", "campaign": "campaign_id",
-                "brand": "brand_id", "strategy": "campaign__commission_plan_id", "params": "visit__params",
-                "promo_code": "promo__promo_code", "base_currency": "brand__base_currency",
-                "player": "user_id", "player_country": "country"},
-    "deposits": {"date": "processed_at", "affiliate": "player__affiliate", "promo": "player__promo_id",
-                 "campaign": "player__campaign_id", "brand": "brand_id",
-                 "strategy": "player__campaign__commission_plan_id", "params": "player__visit__params",
-                 "promo_code": "player__promo__promo_code", "player": "player__user_id",
-                 "player_country": "player__country"},
+    "players": {"date": "sign_up_at", **_PLAYER_PATHS},
+    "deposits": _under_player("processed_at", brand="brand_id"),
+    "activities": _under_player("period_start"),
+    "qualifications": _under_player("qualified_at"),
 }
+# The columns' sources each table gives.
+_GIVES = {
+    "visits": {"visits_count"},
+    "players": {"registrations_count"},
+    "deposits": {"first_deposits_count", "first_deposits_sum", "deposits_count", "deposits_sum",
+                 "depositing_players_count"},
+    "activities": {*ACTIVITY_SUMS.values(), "taxes_sum", "active_players_count", "admin_fee_sum",
+                   "revshare_income_sum"},
+    "qualifications": {"qualified_players_count", "cpa_income_sum"},
+}
+_ZERO = {source: 0 for sources in _GIVES.values() for source in sources}
 
 
 def needs_raw_data(group_by: list[str]) -> bool:
@@ -66,23 +98,26 @@ def needs_raw_data(group_by: list[str]) -> bool:
 
 
 def _check(query: ReportQuery) -> None:
-    raw = [g for g in query.group_by if g in RAW_GROUPERS or g.startswith(DYNAMIC_TAG_PREFIX)]
-    for column in query.columns:
-        if column not in PLAYER_COLUMNS or (column == "visits_count" and set(raw) & set(RAW_GROUPERS)):
-            raise ReportsError(f"column {column!r} is not available when grouping by {raw[0]!r}",
-                               field="columns[]")
+    by_player = [g for g in query.group_by if g in _PLAYER_GROUPERS]
+    if by_player and "visits_count" in query.columns:
+        raise ReportsError(f"column 'visits_count' is not available when grouping by {by_player[0]!r} "
+                           "(visits have no player)", field="columns[]")
 
 
 def _queryset(kind: str, *, affiliate, query: ReportQuery):
     from backoffice.timeutil import program_tz
-    from campaigns.models import Deposit, Player, Visit
+    from billing.models import Qualification
+    from campaigns.models import Deposit, Player, PlayerActivity, Visit
 
     paths, tz = _PATHS[kind], program_tz()
     start = dt.datetime.combine(query.date_from, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    model = {"visits": Visit, "players": Player, "deposits": Deposit}[kind]
+    model = {"visits": Visit, "players": Player, "deposits": Deposit, "activities": PlayerActivity,
+             "qualifications": Qualification}[kind]
     qs = model.objects.filter(**{paths["affiliate"]: affiliate, f"{paths['date']}__gte": start,
                                  f"{paths['date']}__lt": end})
+    if kind != "visits":  # attributed players only, as in the rollups
+        qs = qs.filter(**{f"{paths['promo']}__isnull": False})
     for ids, dimension in ((query.brand_ids, "brand"), (query.plan_ids, "strategy"),
                            (query.campaign_ids, "campaign"), (query.promo_ids, "promo")):
         if ids:
@@ -95,34 +130,76 @@ def _queryset(kind: str, *, affiliate, query: ReportQuery):
     return qs, tz
 
 
-def _grouped_rows(kind: str, *, affiliate, query: ReportQuery, by_currency: bool):
-    """(key, currency, sums) for one raw table, grouped by the query's groupers."""
-    paths = _PATHS[kind]
-    qs, tz = _queryset(kind, affiliate=affiliate, query=query)
-    annotations = {}
+def _group_annotations(kind: str, query: ReportQuery, tz) -> dict:
+    paths, annotations = _PATHS[kind], {}
     for i, grouper in enumerate(query.group_by):
         if grouper in DATE_GROUPERS:
             annotations[f"g{i}"] = _TRUNC[grouper](paths["date"], tzinfo=tz)
+        elif grouper in COHORT_GROUPERS:
+            field_name, period = COHORT_GROUPERS[grouper]
+            annotations[f"g{i}"] = _TRUNC[period](paths[field_name], tzinfo=tz)
         elif grouper.startswith(DYNAMIC_TAG_PREFIX):
             # KeyTextTransform(key, "visit__params") follows the relation; KT("visit__params__k") does not.
             annotations[f"g{i}"] = KeyTextTransform(grouper[len(DYNAMIC_TAG_PREFIX):], paths["params"])
         else:
             annotations[f"g{i}"] = F(paths[grouper])
-    currency_path = ("currency" if kind == "deposits" else paths["base_currency"]) if by_currency else None
-    if currency_path:
-        annotations["cur"] = F(currency_path)
+    return annotations
+
+
+def _aggregates(kind: str) -> list[tuple[str | None, dict]]:
+    """(the path of the currency the sums count under, {source: aggregate}) for one table."""
+    if kind == "visits":
+        return [("base_currency", {"visits_count": Count("pk")})]
+    if kind == "players":
+        return [("base_currency", {"registrations_count": Count("pk")})]
     if kind == "deposits":
-        sums = {"deposits_count": Count("pk"), "deposits_sum": Sum("amount"),
-                "first_deposits_count": Count("pk", filter=Q(is_first=True)),
-                "first_deposits_sum": Sum("amount", filter=Q(is_first=True)),
-                "depositing_players_count": Count("player_id", distinct=True)}
-    else:
-        sums = {"visits_count" if kind == "visits" else "registrations_count": Count("pk")}
-    keys = list(annotations)
-    rows = qs.annotate(**annotations).values(*keys).annotate(**sums).order_by() if keys else [qs.aggregate(**sums)]
-    for row in rows:
-        key = tuple(_normal(row[f"g{i}"]) for i in range(len(query.group_by)))
-        yield key, row.get("cur"), {name: row[name] or 0 for name in sums}
+        first = Q(is_first=True)
+        return [("currency", {"deposits_count": Count("pk"), "deposits_sum": Sum("amount"),
+                              "first_deposits_count": Count("pk", filter=first),
+                              "first_deposits_sum": Sum("amount", filter=first),
+                              "depositing_players_count": Count("player_id", distinct=True)})]
+    if kind == "qualifications":
+        return [("base_currency", {"qualified_players_count": Count("player_id", distinct=True)}),
+                ("plan__currency", {"cpa_income_sum": Sum("amount")})]
+    sums = {target: Sum(column) for column, target in ACTIVITY_SUMS.items()}
+    return [("currency", {**sums, "active_players_count": Count("player_id", distinct=True,
+                                                                 filter=Q(bets_sum__gt=0))})]
+
+
+def _grouped_rows(kind: str, *, affiliate, query: ReportQuery):
+    """(key, currency, sums) for one raw table, grouped by the query's groupers and currency."""
+    paths = _PATHS[kind]
+    qs, tz = _queryset(kind, affiliate=affiliate, query=query)
+    annotations = _group_annotations(kind, query, tz)
+    n = len(query.group_by)
+    for currency_path, aggregates in _aggregates(kind):
+        fields = {**annotations, "cur": F(paths.get(currency_path, currency_path))}
+        if kind == "activities":
+            fields["plan"] = F(paths["promo_plan"])
+        keys = list(fields)
+        rows = {}
+        for row in qs.annotate(**fields).values(*keys).annotate(
+            **{f"s_{name}": aggregate for name, aggregate in aggregates.items()},
+        ).order_by():
+            rows[tuple(row[k] for k in keys)] = {name: row[f"s_{name}"] or 0 for name in aggregates}
+        if kind == "activities":
+            _add_taxes_and_accruals(qs.annotate(**fields), keys, rows)
+        for full_key, sums in rows.items():
+            yield tuple(_normal(v) for v in full_key[:n]), full_key[n], sums
+
+
+def _add_taxes_and_accruals(qs, keys: list[str], rows: dict) -> None:
+    """Taxes from the windows' extra (only windows that mention "tax" are read back), then the
+    admin fee and RevShare of each (group, currency, plan), as reports.rollups does per cell."""
+    for *key, extra in qs.filter(extra__icontains="tax").values_list(*keys, "extra"):
+        taxes = tax_sum(extra)
+        if taxes and tuple(key) in rows:
+            sums = rows[tuple(key)]
+            sums["taxes_sum"] = sums.get("taxes_sum", 0) + taxes
+    terms = plan_terms({key[-1] for key in rows})
+    for key, sums in rows.items():
+        sums.setdefault("taxes_sum", 0)
+        sums["admin_fee_sum"], sums["revshare_income_sum"] = accrual(terms.get(key[-1]), key[-2], sums)
 
 
 def _normal(value):
@@ -139,22 +216,16 @@ def raw_report_run(*, affiliate, query: ReportQuery, currency: str | None) -> Re
     _check(query)
     has_money = any(COLUMNS[c].type == MONEY for c in query.columns)
     by_currency = has_money and not currency
-    wanted = set(query.columns)
-    kinds = [kind for kind, columns in (
-        ("visits", {"visits_count"}),
-        ("players", {"registrations_count", "first_deposits_conversion_rate"}),
-        ("deposits", PLAYER_COLUMNS - {"visits_count", "registrations_count"}),
-    ) if wanted & columns]
+    wanted = {source for name in query.columns for source in COLUMNS[name].sources}
+    kinds = [kind for kind, gives in _GIVES.items() if wanted & gives]
     rate = _Rates(date=query.rates_date or _today(), quote=currency) if currency and has_money else None
-    zero = {s: 0 for s in ("visits_count", "registrations_count", "first_deposits_count", "first_deposits_sum",
-                           "deposits_count", "deposits_sum", "depositing_players_count")}
     merged: dict[tuple, dict] = {}
     for kind in kinds:
-        for key, row_currency, sums in _grouped_rows(kind, affiliate=affiliate, query=query, by_currency=by_currency):
-            if rate is not None and kind == "deposits":
+        for key, row_currency, sums in _grouped_rows(kind, affiliate=affiliate, query=query):
+            if rate is not None and any(s in MONEY_SOURCES for s in sums):
                 factor = rate(row_currency)
                 sums = {s: (v * factor if s in MONEY_SOURCES else v) for s, v in sums.items()}
-            _add(merged.setdefault((key, row_currency if by_currency else None), dict(zero)), sums)
+            _add(merged.setdefault((key, row_currency if by_currency else None), dict(_ZERO)), sums)
     ordered = sorted(merged, key=lambda k: (_sort_key(k[0]), k[1] or ""))
     offset = (query.page - 1) * query.per_page
     page = ordered[offset:offset + query.per_page]
@@ -163,11 +234,11 @@ def raw_report_run(*, affiliate, query: ReportQuery, currency: str | None) -> Re
             for key, cur in page]
     totals_by: dict = {}
     for key, cur in ordered:
-        _add(totals_by.setdefault(cur, dict(zero)), merged[(key, cur)])
+        _add(totals_by.setdefault(cur, dict(_ZERO)), merged[(key, cur)])
     totals = [_column_cells(query.columns, sums, cur or out_currency)
               for cur, sums in sorted(totals_by.items(), key=lambda item: item[0] or "")]
     if not totals:
-        totals = [_column_cells(query.columns, zero, out_currency)]
+        totals = [_column_cells(query.columns, _ZERO, out_currency)]
     dimension_groupers = [g if g in ("brand", "campaign", "promo", "strategy") else "" for g in query.group_by]
     return ReportResult(
         rows=rows, totals=totals, total_pages=max(1, math.ceil(len(ordered) / query.per_page)),
@@ -185,4 +256,3 @@ def dynamic_tags_seen(*, affiliate, limit: int = 5000) -> list[str]:
         if isinstance(params, dict):
             names.update(name for name in params if DYNAMIC_TAG_PARAM_RE.fullmatch(name))
     return sorted(f"{DYNAMIC_TAG_PREFIX}{name}" for name in names)
-

@@ -20,12 +20,16 @@ DATE_GROUPERS = {"day": None, "week": TruncWeek, "month": TruncMonth, "year": Tr
 # grouper -> DailyStat column it groups by (ids; names come back in `relations`).
 DIMENSION_GROUPERS = {"brand": "brand_id", "campaign": "campaign_id", "promo": "promo_id", "strategy": "plan_id"}
 SUPPORTED_GROUPERS = (*DATE_GROUPERS, *DIMENSION_GROUPERS)
+# Cohort groupers: the players' activity grouped by the period of their registration or first
+# deposit (reports.engine.players). grouper -> (player field, period).
+COHORT_FAMILIES = {"sign_up_at": "sign_up_at", "first_deposit": "first_deposit_at"}
+COHORT_GROUPERS = {f"{family}_{period}": (field_name, period)
+                   for family, field_name in COHORT_FAMILIES.items() for period in ("day", "week", "month", "year")}
 # Groupers read from the raw tables (reports.engine.players), not the rollups.
-RAW_GROUPERS = ("player", "player_country")
+RAW_GROUPERS = ("player", "player_country", *COHORT_GROUPERS)
 DYNAMIC_TAG_PREFIX = "dynamic_tag_"
 # A tracking-link parameter name usable in a JSON key lookup ("__" would split the path).
 DYNAMIC_TAG_PARAM_RE = re.compile(r"(?!.*__)[A-Za-z0-9_\-]{1,64}")
-_NOT_YET_RE = re.compile(r"(sign_up_at|first_deposit)_(year|month|week|day)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
 
@@ -55,7 +59,7 @@ class ReportQuery:
         date_from = parse_date(params, "from", default=today.replace(day=1))
         date_to = parse_date(params, "to", default=today)
         check_range(date_from, date_to)
-        columns = _list(params, "columns") or list(DEFAULT_COLUMNS)
+        columns = _list(params, "columns")
         for name in columns:
             if name not in COLUMNS:
                 raise ReportsError(f"unknown column {name[:60]!r}; see /report/attributes for the available ones",
@@ -67,9 +71,16 @@ class ReportQuery:
             check_grouper(name)
         if len(set(group_by)) != len(group_by):
             raise ReportsError("a grouper is asked for twice", field="group_by[]")
+        if not columns:
+            # Visits have no player: grouped by one, the default columns go without them.
+            by_player = set(group_by) & set(RAW_GROUPERS)
+            columns = [c for c in DEFAULT_COLUMNS if not (by_player and c == "visits_count")]
         if sum(1 for g in group_by if g in DATE_GROUPERS) > 1:
             raise ReportsError("group by one of year, month, week, day (they share the date cell)",
                                field="group_by[]")
+        for family in COHORT_FAMILIES:
+            if sum(1 for g in group_by if g.startswith(f"{family}_") and g in COHORT_GROUPERS) > 1:
+                raise ReportsError(f"group by one of {family}_year, _month, _week, _day", field="group_by[]")
         currency = _first(params, "conversion_currency")
         if currency:
             currency = currency.upper()
@@ -181,9 +192,6 @@ def check_grouper(name: str) -> None:
         return
     if name.startswith(DYNAMIC_TAG_PREFIX) and DYNAMIC_TAG_PARAM_RE.fullmatch(name[len(DYNAMIC_TAG_PREFIX):]):
         return
-    if _NOT_YET_RE.fullmatch(name):
-        raise ReportsError(f"grouper {name!r} is not supported yet; see /report/attributes for the available ones",
-                           field="group_by[]", code="not_supported")
     raise ReportsError(f"unknown grouper {name[:60]!r}; see /report/attributes for the available ones",
                        field="group_by[]")
 

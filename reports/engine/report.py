@@ -16,20 +16,28 @@ How a report is computed:
   rows of one group merged in Python (few rows once grouped); totals are the sum of all merged
   rows. Money is rounded to the currency's places only when it is rendered.
 
-Groupers the rollups cannot answer (player, player_country, dynamic_tag_<param>) are read
-from the raw tables by reports.engine.players; sign_up_at_* and first_deposit_* are refused
-with a 400 naming them as not supported yet, and /report/attributes does not offer them.
+Whole months come from MonthlyStat (the month's DailyStat rows summed by reports.rollups)
+when the groupers allow it (month, year, brand, campaign, promo, strategy, or none): a year by
+month reads 12 rows per promo × currency instead of 365. The days of a range before its first
+or after its last whole month still come from DailyStat, and the parts are merged in Python.
+MonthlyStat is read only while it is at least as new as the affiliate's newest DailyStat row
+(a DailyStat row written another way than through reports.rollups sends reports back to the
+daily rows, which are always right).
+
+Groupers the rollups cannot answer (player, player_country, sign_up_at_*, first_deposit_*,
+dynamic_tag_<param>) are read from the raw tables by reports.engine.players.
 """
 import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
 
 from backoffice.money import places as currency_places
 from reports.columns import COLUMNS, INTEGER, MONEY, MONEY_SOURCES, PERCENT, sources_of
 from reports.engine.query import (
+    COHORT_GROUPERS,
     DATE_GROUPERS,
     DIMENSION_GROUPERS,
     SUPPORTED_GROUPERS,
@@ -40,6 +48,10 @@ from reports.errors import ReportsError
 
 # Grouped rows fetched at once (then paged in Python) before paging moves into SQL.
 IN_MEMORY_GROUPS = 10_000
+# Groupers MonthlyStat can answer (a week or a day cuts through months).
+MONTHLY_GROUPERS = frozenset({"month", "year", *DIMENSION_GROUPERS})
+# The cell name of a cohort grouper (the period of the player's sign-up / first deposit).
+COHORT_CELLS = {"sign_up_at": "sign_up_at", "first_deposit_at": "first_deposit_at"}
 
 
 @dataclass
@@ -58,10 +70,12 @@ def _alias(grouper: str) -> str:
     return f"g_{grouper}"
 
 
-def _base_queryset(*, affiliate, query: ReportQuery):
+def _base_queryset(*, affiliate, query: ReportQuery, model=None, date_from=None, date_to=None):
     from reports.models import DailyStat
 
-    qs = DailyStat.objects.filter(affiliate=affiliate, date__gte=query.date_from, date__lte=query.date_to)
+    model = model or DailyStat
+    qs = model.objects.filter(affiliate=affiliate, date__gte=date_from or query.date_from,
+                              date__lte=date_to or query.date_to)
     if query.brand_ids:
         qs = qs.filter(brand_id__in=query.brand_ids)
     if query.plan_ids:
@@ -78,12 +92,52 @@ def _base_queryset(*, affiliate, query: ReportQuery):
     return qs
 
 
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _monthly_fresh(affiliate) -> bool:
+    """MonthlyStat has summed every DailyStat row of the affiliate (two index lookups)."""
+    from reports.models import DailyStat, MonthlyStat
+
+    monthly = MonthlyStat.objects.filter(affiliate=affiliate).aggregate(m=Max("updated_at"))["m"]
+    if monthly is None:
+        return False
+    daily = DailyStat.objects.filter(affiliate=affiliate).aggregate(m=Max("updated_at"))["m"]
+    return daily is None or daily <= monthly
+
+
+def _parts(*, affiliate, query: ReportQuery) -> list:
+    """Querysets that together cover the query's days once: its whole months from MonthlyStat
+    (when the groupers and the table's freshness allow), the other days from DailyStat."""
+    from reports.models import MonthlyStat
+
+    daily = [_base_queryset(affiliate=affiliate, query=query)]
+    if not set(query.group_by) <= MONTHLY_GROUPERS:
+        return daily
+    first = query.date_from if query.date_from.day == 1 else _month_end(query.date_from) + dt.timedelta(days=1)
+    last = query.date_to if query.date_to == _month_end(query.date_to) else query.date_to.replace(day=1) - dt.timedelta(
+        days=1)
+    if first > last or not _monthly_fresh(affiliate):
+        return daily
+    parts = [_base_queryset(affiliate=affiliate, query=query, model=MonthlyStat, date_from=first, date_to=last)]
+    if query.date_from < first:
+        parts.append(_base_queryset(affiliate=affiliate, query=query, date_to=first - dt.timedelta(days=1)))
+    if query.date_to > last:
+        parts.append(_base_queryset(affiliate=affiliate, query=query, date_from=last + dt.timedelta(days=1)))
+    return parts
+
+
 def _grouped(qs, *, groupers: list[str], by_currency: bool, sources: list[str]):
     annotations = {}
+    # A MonthlyStat date is the 1st of its month already: grouping by the bare column (no
+    # date_trunc, no time zone cast) lets the database hash the groups.
+    whole_months = qs.model._meta.model_name == "monthlystat"
     for grouper in groupers:
         if grouper in DATE_GROUPERS:
             trunc = DATE_GROUPERS[grouper]
-            annotations[_alias(grouper)] = F("date") if trunc is None else trunc("date")
+            bare = trunc is None or (whole_months and grouper == "month")
+            annotations[_alias(grouper)] = F("date") if bare else trunc("date")
         else:
             annotations[_alias(grouper)] = F(DIMENSION_GROUPERS[grouper])
     keys = [_alias(g) for g in groupers] + (["currency"] if by_currency else [])
@@ -141,8 +195,14 @@ def _grouper_cells(groupers: list[str], key: tuple) -> list[dict]:
             if isinstance(value, dt.datetime):
                 value = value.date()
             cells.append({"name": "date", "value": value.isoformat(), "type": "date"})
+        elif grouper in COHORT_GROUPERS:
+            # The period's first day; null for the players without one (no first deposit yet).
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            cells.append({"name": COHORT_CELLS[COHORT_GROUPERS[grouper][0]],
+                          "value": value.isoformat() if value else None, "type": "date"})
         else:
-            cells.append({"name": grouper, "value": value, "type": INTEGER})
+            cells.append({"name": grouper, "value": value, "type": INTEGER if isinstance(value, int) else "string"})
     return cells
 
 
@@ -213,26 +273,28 @@ def report_run(*, affiliate, query: ReportQuery) -> ReportResult:
     sources = sources_of(query.columns)
     has_money = any(COLUMNS[c].type == MONEY for c in query.columns)
     groupers = query.group_by
-    qs = _base_queryset(affiliate=affiliate, query=query)
+    parts = _parts(affiliate=affiliate, query=query)
     if currency:
-        return _converted(qs, query=query, groupers=groupers, sources=sources, currency=currency,
+        return _converted(parts, query=query, groupers=groupers, sources=sources, currency=currency,
                           has_money=has_money)
 
     by_currency = has_money
-    grouped, keys = _grouped(qs, groupers=groupers, by_currency=by_currency, sources=sources)
-    if not keys:  # one row of everything (counts only, no grouper)
-        sums = _sums(grouped, sources)
+    if not groupers and not by_currency:  # one row of everything (counts only, no grouper)
+        sums = _sums({}, sources)
+        for qs in parts:
+            _add(sums, _sums(_grouped(qs, groupers=[], by_currency=False, sources=sources)[0], sources))
         row = _column_cells(query.columns, sums, None)
         return ReportResult(rows=[row] if query.page == 1 else [], totals=[row], total_pages=1,
                             current_page=query.page, relations={"campaigns": []})
-    # Most reports have few groups: fetch them all in ONE query and count, total and cut the
-    # page in Python. Only past IN_MEMORY_GROUPS (e.g. day × promo over a year) is the page cut in
-    # SQL, with a COUNT and a totals query beside it.
-    everything = list(grouped[:IN_MEMORY_GROUPS + 1])
-    for row in everything:
-        row["sums"] = _sums(row, sources)
+    # Most reports have few groups: fetch them all in ONE query (per part) and count, total and
+    # cut the page in Python. Only past IN_MEMORY_GROUPS (e.g. day × promo over a year) is the
+    # page cut in SQL, with a COUNT and a totals query beside it, over the daily rows alone.
+    everything = _merged(parts, groupers=groupers, by_currency=by_currency, sources=sources)
+    if everything is None and len(parts) > 1:
+        parts = [_base_queryset(affiliate=affiliate, query=query)]
+        everything = _merged(parts, groupers=groupers, by_currency=by_currency, sources=sources)
     offset = (query.page - 1) * query.per_page
-    if len(everything) <= IN_MEMORY_GROUPS:
+    if everything is not None:
         count, page_rows = len(everything), everything[offset:offset + query.per_page]
         by_total: dict = {}
         for row in everything:
@@ -240,6 +302,8 @@ def report_run(*, affiliate, query: ReportQuery) -> ReportResult:
         totals = [_column_cells(query.columns, sums, code)
                   for code, sums in sorted(by_total.items(), key=lambda item: item[0] or "")]
     else:
+        qs = parts[0]
+        grouped, _ = _grouped(qs, groupers=groupers, by_currency=by_currency, sources=sources)
         count = grouped.count()
         page_rows = list(grouped[offset:offset + query.per_page])
         if by_currency:
@@ -262,21 +326,52 @@ def report_run(*, affiliate, query: ReportQuery) -> ReportResult:
     )
 
 
-def _converted(qs, *, query: ReportQuery, groupers: list[str], sources: list[str], currency: str,
+def _day(value):
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _merged(parts: list, *, groupers: list[str], by_currency: bool, sources: list[str]) -> list[dict] | None:
+    """Every group of the parts, merged and in grouper order, each {alias..., "currency", "sums"};
+    None when there are more than IN_MEMORY_GROUPS groups."""
+    aliases = [_alias(g) for g in groupers]
+    if len(parts) == 1:
+        grouped, _ = _grouped(parts[0], groupers=groupers, by_currency=by_currency, sources=sources)
+        rows = list(grouped[:IN_MEMORY_GROUPS + 1])
+        if len(rows) > IN_MEMORY_GROUPS:
+            return None
+        for row in rows:
+            row["sums"] = _sums(row, sources)
+        return rows
+    merged: dict[tuple, dict] = {}
+    for qs in parts:
+        grouped, _ = _grouped(qs, groupers=groupers, by_currency=by_currency, sources=sources)
+        for row in grouped[:IN_MEMORY_GROUPS + 1]:
+            key = (*(_day(row[a]) for a in aliases), row.get("currency"))
+            entry = merged.get(key)
+            if entry is None:
+                entry = merged[key] = {**dict(zip(aliases, key, strict=False)), "currency": key[-1], "sums": {}}
+            _add(entry["sums"], _sums(row, sources))
+        if len(merged) > IN_MEMORY_GROUPS:
+            return None
+    return [merged[key] for key in sorted(merged, key=lambda k: tuple("" if v is None else v for v in k))]
+
+
+def _converted(parts: list, *, query: ReportQuery, groupers: list[str], sources: list[str], currency: str,
                has_money: bool) -> ReportResult:
     rate = _Rates(date=query.rates_date or _today(), quote=currency)
-    grouped, _ = _grouped(qs, groupers=groupers, by_currency=True, sources=sources)
     merged: dict[tuple, dict] = {}
     total: dict = {}
-    for row in grouped:
-        sums = _sums(row, sources)
-        if has_money:
-            factor = rate(row["currency"])
-            sums = {s: (v * factor if s in MONEY_SOURCES else v) for s, v in sums.items()}
-        key = tuple(row[_alias(g)] for g in groupers)
-        _add(merged.setdefault(key, {}), sums)
-        _add(total, sums)
-    keys = list(merged)  # already in grouper order (the query orders by groupers, then currency)
+    for qs in parts:
+        grouped, _ = _grouped(qs, groupers=groupers, by_currency=True, sources=sources)
+        for row in grouped.order_by():  # merged and sorted here: no ORDER BY lets the database hash
+            sums = _sums(row, sources)
+            if has_money:
+                factor = rate(row["currency"])
+                sums = {s: (v * factor if s in MONEY_SOURCES else v) for s, v in sums.items()}
+            key = tuple(_day(row[_alias(g)]) for g in groupers)
+            _add(merged.setdefault(key, {}), sums)
+            _add(total, sums)
+    keys = sorted(merged)  # grouper order (dates, ids, and currencies never None here)
     offset = (query.page - 1) * query.per_page
     page_keys = keys[offset:offset + query.per_page]
     rows = [_grouper_cells(groupers, key) + _column_cells(query.columns, merged[key], currency) for key in page_keys]

@@ -58,7 +58,8 @@ def test_column_formulas_with_worked_numbers(world):
         wager_sum=Decimal("900"), bonus_issues_sum=Decimal("50"), taxes_sum=Decimal("10"), chargebacks_count=1,
         chargebacks_sum=Decimal("5"), payment_system_fees_sum=Decimal("3"), game_provider_fees_sum=Decimal("2"),
         jackpot_fees_sum=Decimal("1"), additional_deductions_sum=Decimal("4"), depositing_players_count=4,
-        active_players_count=6, qualified_players_count=2,
+        active_players_count=6, qualified_players_count=2, admin_fee_sum=Decimal("32.5"),
+        revshare_income_sum=Decimal("87.75"), cpa_income_sum=Decimal("100"),
     )
     result = report_run(affiliate=world["affiliate"], query=q(columns=list(COLUMNS)))
     row = values(result.rows[0])
@@ -72,8 +73,10 @@ def test_column_formulas_with_worked_numbers(world):
         "additional_deductions_sum": "4.00", "casino_taxes_sum": "10.00", "chargebacks_count": 1,
         "chargebacks_sum": "5.00", "payment_system_fees_sum": "3.00", "game_provider_fees_sum": "2.00",
         "jackpot_fees_sum": "1.00", "ggr": "400.00", "real_ggr": "400.00",
-        "real_ngr": "325.00", "ngr": "325.00",  # 400 − 50 − 10 − 5 − 3 − 2 − 1 − 4
+        "real_ngr": "325.00",  # 400 − 50 − 10 − 5 − 3 − 2 − 1 − 4
+        "admin_fee": "32.50", "ngr": "292.50",  # real_ngr − admin fee
         "qualified_players_count": 2, "casino_active_players_count": 6,
+        "fixed": "100.00", "ngr_percent": "87.75", "partner_income": "187.75",  # CPA + RevShare
     }
     types = {cell["name"]: cell["type"] for cell in result.rows[0]}
     assert types["visits_count"] == "integer"
@@ -180,6 +183,9 @@ def test_one_row_per_currency_without_conversion(world):
     # Counts alone are not split by currency: they add up across currencies.
     counts = report_run(affiliate=world["affiliate"], query=q(group_by=["day"], columns=["visits_count"]))
     assert [r[1]["value"] for r in counts.rows] == [0, 5]
+    # Without any grouper too: one row per currency, money never added across currencies.
+    ungrouped = report_run(affiliate=world["affiliate"], query=q(columns=["deposits_sum"]))
+    assert [r[0]["value"]["currency"] for r in ungrouped.rows] == ["BTC", "EUR", "USD"]
 
 
 def test_pagination_and_totals_over_every_row(world):
@@ -271,7 +277,8 @@ def test_a_missing_rate_is_an_error_naming_the_rates_date(world):
 @pytest.mark.parametrize(("params", "field"), [
     ({"columns": ["visits_count", "bogus"]}, "columns[]"),
     ({"group_by": ["colour"]}, "group_by[]"),
-    ({"group_by": ["sign_up_at_month"]}, "group_by[]"),
+    ({"group_by": ["sign_up_at_month", "sign_up_at_day"]}, "group_by[]"),
+    ({"group_by": ["first_deposit_week", "first_deposit_year"]}, "group_by[]"),
     ({"group_by": ["dynamic_tag_a__b"]}, "group_by[]"),
     ({"group_by": ["day", "month"]}, "group_by[]"),
     ({"from": "2026-13-01"}, "from"),
@@ -294,10 +301,9 @@ def test_bad_parameters_name_the_parameter(params, field):
     assert error.value.field == field
 
 
-def test_sign_up_and_first_deposit_groupers_are_refused_as_not_supported_yet():
-    for grouper in ("sign_up_at_day", "first_deposit_month"):
-        with pytest.raises(ReportsError, match="not supported yet"):
-            q(group_by=[grouper])
+def test_sign_up_and_first_deposit_groupers_are_accepted_one_period_of_each():
+    query = q(group_by=["month", "sign_up_at_week", "first_deposit_day", "campaign"])
+    assert query.group_by == ["month", "sign_up_at_week", "first_deposit_day", "campaign"]
 
 
 def test_defaults_are_this_month_and_a_default_column_set():
@@ -388,12 +394,13 @@ def test_dynamic_tag_grouper_reads_the_click_parameters(world):
                                         "first_deposits_conversion_rate": "100.00"}
 
 
-def test_raw_groupers_refuse_columns_the_raw_tables_do_not_give(world):
+def test_groupers_by_player_refuse_visits_which_have_no_player(world):
     with pytest.raises(ReportsError, match="not available when grouping by 'player'") as error:
-        report_run(affiliate=world["affiliate"], query=q(group_by=["player"], columns=["ngr"]))
+        report_run(affiliate=world["affiliate"], query=q(group_by=["player"], columns=["ngr", "visits_count"]))
     assert error.value.field == "columns[]"
-    with pytest.raises(ReportsError, match="visits_count"):
-        report_run(affiliate=world["affiliate"], query=q(group_by=["player_country"], columns=["visits_count"]))
+    for grouper in ("player_country", "sign_up_at_month", "first_deposit_day"):
+        with pytest.raises(ReportsError, match="visits_count"):
+            report_run(affiliate=world["affiliate"], query=q(group_by=[grouper], columns=["visits_count"]))
 
 
 def test_player_grouper_names_the_operators_player_id(world):

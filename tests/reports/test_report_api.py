@@ -101,7 +101,8 @@ def test_only_get(client, api_user):
 @pytest.mark.parametrize(("params", "field"), [
     ({"columns[]": ["visits_count", "nope"]}, "columns[]"),
     ({"group_by[]": ["nope"]}, "group_by[]"),
-    ({"group_by[]": ["sign_up_at_day"]}, "group_by[]"),
+    ({"group_by[]": ["sign_up_at_day", "sign_up_at_month"]}, "group_by[]"),
+    ({"group_by[]": ["sign_up_at_day"], "columns[]": ["visits_count"]}, "columns[]"),
     ({"from": "2026-02-31"}, "from"),
     ({"to": "tomorrow"}, "to"),
     ({"from": "2026-04-01"}, "from"),  # after to
@@ -111,7 +112,7 @@ def test_only_get(client, api_user):
     ({"conversion_currency": "EURO"}, "conversion_currency"),
     ({"exchange_rates_date": "2026/03/01"}, "exchange_rates_date"),
     ({"campaign_ids[]": ["x"]}, "campaign_ids[]"),
-    ({"async": "true"}, "async"),
+    ({"async": "true", "columns[]": ["nope"]}, "columns[]"),  # checked before anything is queued
 ])
 def test_bad_parameters_are_400_naming_them(client, api_user, params, field):
     response = get(client, REPORT, api_user.token, report_params(**params))
@@ -121,10 +122,9 @@ def test_bad_parameters_are_400_naming_them(client, api_user, params, field):
     assert body["error"]
 
 
-def test_async_is_refused_honestly(client, api_user):
-    body = get(client, REPORT, api_user.token, report_params(**{"async": "true"})).json()
-    assert body == {"error": "async reports are not available yet", "field": "async"}
-    assert get(client, REPORT, api_user.token, report_params(**{"async": "false"})).status_code == 200
+def test_async_false_is_the_report_itself(client, api_user):
+    body = get(client, REPORT, api_user.token, report_params(**{"async": "false"})).json()
+    assert body["report_type"] == "partner_report"
 
 
 # --- 429 ------------------------------------------------------------------------------------
@@ -149,8 +149,11 @@ def test_attributes(client, api_user):
     body = get(client, ATTRIBUTES, api_user.token).json()
     assert set(body) == {"available_columns", "available_groupers"}
     assert "ngr" in body["available_columns"] and "visits_count" in body["available_columns"]
-    assert body["available_groupers"] == ["day", "week", "month", "year", "brand", "campaign", "promo", "strategy",
-                                          "player", "player_country"]
+    assert body["available_groupers"] == [
+        "day", "week", "month", "year", "brand", "campaign", "promo", "strategy", "player", "player_country",
+        "sign_up_at_day", "sign_up_at_week", "sign_up_at_month", "sign_up_at_year",
+        "first_deposit_day", "first_deposit_week", "first_deposit_month", "first_deposit_year"]
+    assert {"partner_income", "admin_fee", "fixed", "ngr_percent"} <= set(body["available_columns"])
 
 
 def test_response_shape_as_in_api_facts(client, api_user):
@@ -286,9 +289,23 @@ def test_traffic_report_errors(client, api_user, params, field):
 def test_openapi_schema_and_docs_page_without_cdn(client):
     schema = client.get("/api/customer/v1/partner/schema").json()
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/report", "/report/attributes", "/traffic_report"}
-    columns = next(p for p in schema["paths"]["/report"]["get"]["parameters"] if p["name"] == "columns[]")
-    assert "ngr" in columns["schema"]["items"]["enum"]
+    assert set(schema["paths"]) == {"/report", "/report/attributes", "/traffic_report", "/requested_reports/{report_id}",
+                                    "/requested_reports/{report_id}/download.zip",
+                                    "/requested_reports/{report_id}/download.xlsx"}
+    report = schema["paths"]["/report"]["get"]
+    columns = next(p for p in report["parameters"] if p["name"] == "columns[]")
+    assert "ngr" in columns["schema"]["items"]["enum"] and "partner_income" in columns["schema"]["items"]["enum"]
+    assert (columns["style"], columns["explode"]) == ("form", True)  # repeated columns[]=a&columns[]=b
+    groupers = next(p for p in report["parameters"] if p["name"] == "group_by[]")
+    assert "first_deposit_month" in groupers["schema"]["items"]["enum"]
+    # The raw token in Authorization, declared as the security scheme of every operation.
+    assert schema["components"]["securitySchemes"]["statisticToken"] == {
+        "type": "apiKey", "in": "header", "name": "Authorization", "description": "The raw statistic token, no prefix."}
+    assert report["security"] == [{"statisticToken": []}]
+    assert set(report["responses"]) == {"200", "202", "400", "401", "429"}
+    assert "Retry-After" in report["responses"]["429"]["headers"]
+    example = next(iter(report["responses"]["200"]["content"]["application/json"]["examples"].values()))["value"]
+    assert example["rows"]["data"][0][0] == {"name": "date", "value": "2026-03-01", "type": "date"}
     page = client.get("/api/customer/v1/partner/docs").content.decode()
     assert "curl -H &#x27;Authorization: YOUR_TOKEN&#x27;" in page or "Authorization: YOUR_TOKEN" in page
     assert "<script" not in page and "https://cdn" not in page
@@ -313,5 +330,6 @@ def test_no_query_string_makes_a_500(client, api_user, pairs):
     cache.clear()
     for url in (REPORT, TRAFFIC, ATTRIBUTES):
         response = client.get(f"{url}?{urlencode(pairs)}", HTTP_AUTHORIZATION=api_user.token)
-        assert response.status_code in (200, 400), (pairs, response.content[:200])
+        # 202: async=true queued a requested report (every other parameter was right).
+        assert response.status_code in (200, 202, 400), (pairs, response.content[:200])
         assert "error" in response.json() or response.status_code == 200

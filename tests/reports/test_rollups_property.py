@@ -1,6 +1,8 @@
 """Property: after any sequence of ingestion requests (players, activity windows with their
 deposits, visits), replays with changed amounts and repeated deposits included, the daily
-stats equal a plain aggregate of the raw tables, and a rebuild gives the same table.
+stats equal a plain aggregate of the raw tables (the commission accrued under the promos' plan
+included, by the formula written out here), the monthly stats equal the sum of the days, and a
+rebuild gives the same tables.
 
 Each request runs as it does in production: its own transaction whose on-commit callbacks run
 (the model signals' recompute), while the bulk-written rows (activity windows, deposits,
@@ -18,14 +20,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backoffice.timeutil import business_date
+from billing.models import CommissionPlan
 from campaigns.api.validation import activity_items
 from campaigns.models import Deposit, Player, PlayerActivity, Visit
 from campaigns.services.ingestion import PlayerIn, activity_ingest, players_ingest
 from campaigns.services.visits import visit_record
 from reports import rollups
-from reports.models import DailyStat
+from reports.models import DailyStat, MonthlyStat
 from reports.rollups import WATERMARK_KEY, stats_rebuild, stats_refresh, tax_sum
-from tests.campaigns.factories import BrandFactory, PromoFactory
+from tests.campaigns.factories import (
+    BrandFactory,
+    CampaignFactory,
+    CommissionPlanFactory,
+    PromoFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +43,7 @@ WINDOWS = [(0, 24), (22, 26), (27, 29), (47, 48)]
 USERS = [f"u-{n}" for n in range(5)]
 DEPOSIT_IDS = [f"d-{n}" for n in range(6)]
 
+EIGHT_PLACES = Decimal("1e-8")
 hours = st.integers(min_value=0, max_value=71)
 deposit = st.fixed_dictionaries({
     "deposit_id": st.sampled_from(DEPOSIT_IDS), "amount_cents": st.integers(min_value=1, max_value=10**7),
@@ -72,8 +81,9 @@ def _activity_payload(item: dict) -> dict:
     }
 
 
-def raw_aggregate() -> dict:
-    """(date, promo id, currency) -> counters, straight from the raw rows, in Python."""
+def raw_aggregate(*, plan_promo_id: int) -> dict:
+    """(date, promo id, currency) -> counters, straight from the raw rows, in Python; the
+    commission accrues on the promo `plan_promo_id` only (the other's plan pays 0 %)."""
     table: dict = defaultdict(lambda: defaultdict(Decimal))
     depositing, active = defaultdict(set), defaultdict(set)
     for visit in Visit.objects.select_related("promo__brand"):
@@ -100,8 +110,31 @@ def raw_aggregate() -> dict:
     for key, row in table.items():
         row["depositing_players_count"] = len(depositing[key])
         row["active_players_count"] = len(active[key])
+        if key[1] == plan_promo_id and key[2] == "EUR":  # the plan's currency: 12.5 % admin fee, then 25 % RevShare; taxes not deducted
+            ngr = row["bets_sum"] - row["wins_sum"] - sum(row[c] for c in (
+                "bonus_issues_sum", "additional_deductions_sum", "chargebacks_sum", "payment_system_fees_sum",
+                "game_provider_fees_sum", "jackpot_fees_sum"))
+            fee = ngr * Decimal("0.125")
+            row["admin_fee_sum"] = fee.quantize(EIGHT_PLACES)
+            row["revshare_income_sum"] = ((ngr - fee) * Decimal("0.25")).quantize(EIGHT_PLACES)
         result[key] = {name: Decimal(row.get(name, 0)) for name in rollups.COUNTERS}
     return result
+
+
+def months_of(days: dict) -> dict:
+    months: dict = {}
+    for (day, promo_id, currency), row in days.items():
+        into = months.setdefault((day.replace(day=1), promo_id, currency), dict.fromkeys(rollups.COUNTERS, Decimal(0)))
+        for name, value in row.items():
+            into[name] += value
+    return months
+
+
+def monthly_table() -> dict:
+    return {
+        (row["date"], row["promo_id"], row["currency"]): {name: Decimal(row[name]) for name in rollups.COUNTERS}
+        for row in MonthlyStat.objects.values("date", "promo_id", "currency", *rollups.COUNTERS)
+    }
 
 
 def stats_table() -> dict:
@@ -130,7 +163,11 @@ def test_stats_equal_the_raw_aggregate_after_any_ingestion(operations, zone, dja
     with override_settings(PROGRAM_TIME_ZONE=zone), transaction.atomic():
         cache.delete(WATERMARK_KEY)
         brand = BrandFactory(base_currency="EUR")
-        promos = [PromoFactory(brand=brand), PromoFactory(brand=brand)]
+        plan = CommissionPlanFactory(brand=brand, currency="EUR", kind=CommissionPlan.Kind.HYBRID,
+                                     revshare_percent=Decimal("25"), admin_fee_percent=Decimal("12.5"),
+                                     deduct_taxes=False)
+        campaign = CampaignFactory(brand=brand, commission_plan=plan)
+        promos = [PromoFactory(brand=brand, campaign=campaign), PromoFactory(brand=brand)]
         stats_refresh()  # no watermark yet: sets it
         visits = [visit_record(promo_id=p.pk, affiliate_id=p.affiliate_id, ip=None, user_agent="", referrer="",
                                params={"sub_id": "x"}, created_at=at(hour))
@@ -154,11 +191,14 @@ def test_stats_equal_the_raw_aggregate_after_any_ingestion(operations, zone, dja
                 request(stats_refresh)
         request(stats_refresh)
 
-        expected = raw_aggregate()
+        expected = raw_aggregate(plan_promo_id=promos[0].pk)
         assert stats_table() == expected
+        assert monthly_table() == months_of(expected)
 
         DailyStat.objects.all().delete()
+        MonthlyStat.objects.all().delete()
         stats_rebuild()
         assert stats_table() == expected
+        assert monthly_table() == months_of(expected)
         transaction.set_rollback(True)
     cache.delete(WATERMARK_KEY)
