@@ -209,8 +209,9 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # `manage.py seed_demo` runs these in order; each returns (name, value) lines to print.
+# Order matters: reports rebuild the stats of everything seeded before them.
 DEMO_SEEDERS = ["partners.services.demo.demo_seed", "campaigns.services.demo.seed", "billing.services.demo.seed",
-                "reports.demo.seed", "integrations.demo.seed"]
+                "integrations.demo.seed", "reports.demo.seed"]
 
 # Tracking links: GET /<prefix><code>. The prefix is "" (links at the root, e.g. /a1b2c3d4e5)
 # or a path such as "go/". The tag <affiliate id>_<visit id> goes to the landing in TRACKING_TAG_PARAM.

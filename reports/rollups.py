@@ -146,10 +146,19 @@ def _months_store(cells, *, now: dt.datetime) -> None:
                 if row["promo_id"] in dims
             ]
             kept = {(o.promo_id, o.currency) for o in objects}
-            gone = [pk for pk, promo_id, currency in MonthlyStat.objects.filter(date=month, promo_id__in=chunk)
-                    .values_list("pk", "promo_id", "currency") if (promo_id, currency) not in kept]
+            compared = [*COUNTERS, *(f"{name}_id" for name in _DIMENSIONS)]
+            current, gone = {}, []
+            for row in MonthlyStat.objects.filter(date=month, promo_id__in=chunk).values(
+                    "pk", "promo_id", "currency", *compared):
+                key = (row["promo_id"], row["currency"])
+                current[key] = tuple(row[name] for name in compared)
+                if key not in kept:
+                    gone.append(row["pk"])
             if gone:
                 MonthlyStat.objects.filter(pk__in=gone).delete()
+            # As for the daily rows: an unchanged month is not written again (updated_at = last changed).
+            objects = [o for o in objects
+                       if current.get((o.promo_id, o.currency)) != tuple(getattr(o, name) for name in compared)]
             MonthlyStat.objects.bulk_create(
                 objects, batch_size=500, update_conflicts=True, unique_fields=["date", "promo", "currency"],
                 update_fields=[*COUNTERS, *_DIMENSIONS, "updated_at"],
