@@ -49,6 +49,21 @@ AFFILIATE_MANAGER_PERMISSIONS = [
     *_perms("campaigns", "postback", "view", "change"),
     *_perms("campaigns", "postbackdelivery", "view", "change"),
     *_perms("campaigns", "postbackattempt", "view"),
+    # Reports: the rollups are computed, requested reports are the affiliates' own
+    *_perms("reports", "dailystat", "view"),
+    *_perms("reports", "requestedreport", "view"),
+    *_perms("reports", "exchangerate", "view"),
+    # Integrations: managers run the network connections (Save & Test, Sync now need "change")
+    *_perms("integrations", "connection", "view", "change", "add"),
+    *_perms("integrations", "syncrun", "view"),
+    *_perms("integrations", "syncitemerror", "view"),
+    *_perms("affilae", "affiliateprofile", "view"),
+    *_perms("affilae", "partnershipsnapshot", "view"),
+    *_perms("affilae", "commissionday", "view"),
+    *_perms("affelios", "affelioscustomer", "view"),
+    *_perms("affelios", "affeliostransaction", "view"),
+    *_perms("affili", "affilireferral", "view"),
+    *_perms("affili", "affiliconversion", "view"),
 ]
 
 FINANCE_PERMISSIONS = [
@@ -71,6 +86,15 @@ FINANCE_PERMISSIONS = [
     *_perms("campaigns", "campaign", "view"),
     *_perms("campaigns", "player", "view"),
     *_perms("campaigns", "deposit", "view"),
+    # Exchange rates convert reports and the dashboard; finance keeps them (or imports a CSV)
+    *_perms("reports", "exchangerate", "view", "change", "add"),
+    *_perms("reports", "dailystat", "view"),
+    # What the networks computed (Affelios commissions, Affili wages) is read, never edited here
+    *_perms("integrations", "syncrun", "view"),
+    *_perms("affilae", "commissionday", "view"),
+    *_perms("affelios", "affelioscustomer", "view"),
+    *_perms("affelios", "affeliostransaction", "view"),
+    *_perms("affili", "affiliconversion", "view"),
 ]
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
