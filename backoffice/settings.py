@@ -336,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Report API and token feeds: calls per statistic token per window (seconds); 429 beyond.
+REPORT_API_RATE_LIMIT = env.int("REPORT_API_RATE_LIMIT", default=60)
+REPORT_API_RATE_WINDOW = env.int("REPORT_API_RATE_WINDOW", default=60)
+
 # A sync run holds its connection's lock this long past its last checkpoint; a run that dies
 # without releasing it blocks the connection no longer than this.
 INTEGRATIONS_LOCK_SECONDS = env.int("INTEGRATIONS_LOCK_SECONDS", default=30 * 60)

@@ -33,6 +33,12 @@ class ConnectionForm(forms.ModelForm):
         fields = ["network", "name", "secret", "base_url", "enabled", "sync_interval_minutes", "options",
                   "brand_mapping"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        network = self.instance.network if self.instance and self.instance.pk else None
+        if network in SECRET_LABELS:
+            self.fields["secret"].label = SECRET_LABELS[network]
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("secret") and not (self.instance and self.instance.secret_encrypted):
@@ -143,5 +149,4 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["recent_runs"] = obj.runs.order_by("-started_at")[:10] if obj else []
-        context["secret_label"] = SECRET_LABELS.get(obj.network, "API key") if obj else "API key"
         return super().render_change_form(request, context, add, change, form_url, obj)
