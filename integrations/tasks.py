@@ -9,8 +9,10 @@ from integrations.services import connection_sync, connections_due
 def sync_connection(connection_id: int, trigger: str = SyncRun.Trigger.SCHEDULE, since: str | None = None) -> None:
     import datetime as dt
 
-    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
-    if connection is None:
+    connection = Connection.objects.filter(pk=connection_id).first()
+    # The scheduler only syncs enabled connections; "Sync now" is a manager's explicit request
+    # and runs a disabled one too (as `sync_integrations --connection ID` does).
+    if connection is None or (trigger == SyncRun.Trigger.SCHEDULE and not connection.enabled):
         return
     connection_sync(connection=connection, trigger=trigger, since=dt.date.fromisoformat(since) if since else None)
 

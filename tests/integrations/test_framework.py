@@ -340,3 +340,17 @@ def test_admin_sync_now_runs_the_sync_and_lists_the_run(admin_client, connection
     assert run.trigger == SyncRun.Trigger.ADMIN
     detail = admin_client.get(reverse("admin:integrations_syncrun_change", args=[run.pk])).content.decode()
     assert "item-7" in detail and "amount out of range" in detail
+
+
+def test_sync_now_runs_a_disabled_connection_but_the_schedule_does_not(admin_client, connection,
+                                                                       django_capture_on_commit_callbacks):
+    from integrations.tasks import sync_connection
+
+    Connection.objects.filter(pk=connection.pk).update(enabled=False)
+    sync_connection(connection.pk)  # the scheduler's call
+    assert not SyncRun.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:integrations_connection_sync", args=[connection.pk]))
+
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.ADMIN
