@@ -286,9 +286,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Statistic tokens ride in feed URLs (?token=...): request lines are redacted before output.
+    "filters": {"redact_secrets": {"()": "backoffice.log_filters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "INFO"}},
+    # Django's default config stops django.server from propagating: give it our handler (and
+    # so the redaction) explicitly.
+    "loggers": {"django.server": {"level": "INFO", "handlers": ["console"], "propagate": False}},
 }
 
 # Periodic jobs (django_celery_beat's DatabaseScheduler installs these entries at start-up).
