@@ -131,14 +131,15 @@ def _examples(*, urls: dict, token: str | None, currency: str, today: dt.date) -
     ]
 
 
-def _endpoints(spec: dict, urls_by_path: dict) -> list[dict]:
+def _endpoints(spec: dict, urls_by_path: dict, *, root: str) -> list[dict]:
     endpoints = []
     for path, item in spec["paths"].items():
         operation = item["get"]
         endpoints.append({
             "path": path,
-            "anchor": "endpoint-" + path.strip("/").replace("/", "-"),
-            "url": urls_by_path.get(path, ""),
+            "anchor": "endpoint-" + path.strip("/").replace("/", "-").replace("{", "").replace("}", ""),
+            # Paths with a parameter (requested_reports/{report_id}) are shown as templates.
+            "url": urls_by_path.get(path) or f"{root}{path}",
             "summary": operation["summary"],
             "parameters": [
                 {"name": p["name"], "type": _schema_type(p["schema"]), "description": p["description"],
@@ -213,7 +214,7 @@ def api_docs_context(*, affiliate, token: str | None, today: dt.date | None = No
         "docs_url": site + reverse("report_api:docs"),
         "endpoints": _endpoints(spec, {f"/{path}": url for path, url in (
             ("report", urls["report"]), ("report/attributes", urls["attributes"]),
-            ("traffic_report", urls["traffic_report"]))}),
+            ("traffic_report", urls["traffic_report"]))}, root=api_root.rstrip("/")),
         "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in COLUMNS.values()],
         "groupers": [{"name": g, "description": grouper_help(g)} for g in groupers],
         "money_type": MONEY,

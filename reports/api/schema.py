@@ -219,8 +219,8 @@ requested_report_schema = extend_schema(
 requested_report_download_schema = extend_schema(
     summary="Download a successful requested report: a zip of two CSV files (rows, totals) or an XLSX workbook",
     parameters=[_REPORT_ID, _RETRY_AFTER],
-    responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="download.zip"),
-               (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="download.xlsx"),
+    responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The built file: download.zip holds rows.csv and totals.csv; download.xlsx has the sheets Rows and Totals"),
+               (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The built file: download.zip holds rows.csv and totals.csv; download.xlsx has the sheets Rows and Totals"),
                **_error_examples(401, 404, 409, 429)},
 )
 

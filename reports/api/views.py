@@ -31,6 +31,7 @@ from reports.models import RequestedReport
 
 REPORT_TYPE = "partner_report"
 ASYNC_TRUE = ("true", "1", "yes")
+ASYNC_FALSE = ("", "false", "0", "no")
 
 
 class _JSONAlways(BaseContentNegotiation):
@@ -123,8 +124,11 @@ class ReportView(ReportAPIView):
     @schema.report_schema
     def get(self, request):
         params = request.query_params
-        if params.get("async", "").strip().lower() in ASYNC_TRUE:
+        flag = params.get("async", "").strip().lower()
+        if flag in ASYNC_TRUE:
             return self._requested(request)
+        if flag not in ASYNC_FALSE:
+            raise ReportsError("async is true or false", field="async")
         query = engine.ReportQuery.from_params(params)
         return Response(_result_body(engine.report_run(affiliate=self.affiliate, query=query)))
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from backoffice.mail import absolute_url, send_templated_mail
 from reports.engine import ReportQuery
+from reports.engine.query import tag_filter_params
 from reports.errors import ReportsError
 from reports.models import RequestedReport
 
@@ -44,6 +45,7 @@ def stored_params(query: ReportQuery, *, today=None) -> dict:
                          ("promo_ids[]", query.promo_ids), ("promo_codes[]", query.promo_codes)):
         if values:
             params[name] = list(values)
+    params.update(tag_filter_params(query))  # dynamic_tags[<param>][] / exclude_dynamic_tags[<param>][]
     if query.conversion_currency or query.convert_all_currencies:
         if query.conversion_currency:
             params["conversion_currency"] = query.conversion_currency
@@ -92,13 +94,31 @@ def requested_report_request(*, affiliate, user, params: dict, name: str = "",
         check_raw_columns(query)  # a column refused with these groupers: say so now, not in the file
     if query.convert_all_currencies and not query.conversion_currency:
         query.conversion_currency = affiliate.default_report_currency
+    if query.conversion_currency:
+        _check_rates(affiliate=affiliate, query=query)
+    name = _clean_name(name)
+    if not name and source == RequestedReport.Source.API:
+        name = f"API report {query.date_from}–{query.date_to}"
     with transaction.atomic():
         report = RequestedReport.objects.create(
-            affiliate=affiliate, requested_by=user, name=_clean_name(name), params=stored_params(query),
+            affiliate=affiliate, requested_by=user, name=name, params=stored_params(query),
             source=source, status=RequestedReport.Status.PROCESSING,
         )
         _queue_build(report)
     return report
+
+
+def _check_rates(*, affiliate, query) -> None:
+    """A converted report needs a rate for each currency of the range: refuse now (400 naming
+    exchange_rates_date) rather than queue a build that can only fail."""
+    from reports.engine.query import _today
+    from reports.models import DailyStat
+    from reports.rates import rates_for
+
+    currencies = set(DailyStat.objects.filter(affiliate=affiliate, date__gte=query.date_from, date__lte=query.date_to)
+                     .values_list("currency", flat=True).distinct())
+    rates_for(date=query.rates_date or _today(), bases=currencies - {query.conversion_currency},
+              quote=query.conversion_currency)
 
 
 def requested_report_rename(*, report: RequestedReport, name: str, user) -> RequestedReport:

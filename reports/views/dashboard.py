@@ -3,6 +3,7 @@ documentation page of the portal (/partner/api_docs, the manual's
 /partner/api_docs/customer/partner/index.md)."""
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from backoffice.money import quantize
 from billing.selectors import balance_list
@@ -32,6 +33,7 @@ def api_docs_view(request):
     return redirect("reports:api_docs_partner")
 
 
+@never_cache  # the page shows the reader's statistic token
 @portal_view
 def api_docs_partner_view(request):
     context = api_docs_context(affiliate=request.affiliate, token=statistic_token_reveal(request.user))

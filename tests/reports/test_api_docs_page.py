@@ -197,3 +197,27 @@ def test_the_api_entry_of_the_navigation_is_current_on_the_docs_page(client, own
 
     assert f'<a href="{reverse("reports:api_docs")}" aria-current="page">API</a>' in html
     assert 'aria-current="page">Dashboard</a>' not in html
+
+
+def test_endpoints_with_a_path_parameter_show_their_url_template(client):
+    from reports.api_docs import api_docs_context
+    from tests.partners.factories import AffiliateFactory
+
+    context = api_docs_context(affiliate=AffiliateFactory(), token=None)
+    urls = {e["path"]: e["url"] for e in context["endpoints"]}
+
+    assert urls["/requested_reports/{report_id}/download.xlsx"].endswith(
+        "/api/customer/v1/partner/requested_reports/{report_id}/download.xlsx")
+    assert all(url.startswith("http") for url in urls.values())
+
+
+def test_the_page_with_the_token_is_never_cached(client):
+    from django.urls import reverse
+
+    from tests.conftest import sign_in
+    from tests.partners.factories import UserFactory
+
+    sign_in(client, UserFactory())
+    response = client.get(reverse("reports:api_docs_partner"))
+
+    assert "no-store" in response["Cache-Control"]

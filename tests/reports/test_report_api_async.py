@@ -112,3 +112,27 @@ def test_a_wrong_parameter_with_async_is_400_and_queues_nothing(client, api_user
     assert response.status_code == 400
     assert response.json()["field"] == "from"
     assert not RequestedReport.objects.exists()
+
+
+def test_a_conversion_without_rates_is_refused_before_anything_is_queued(client, api_user):
+    # given: EUR rows and no exchange rate at all
+    response = client.get(REPORT, {**PARAMS, "conversion_currency": "USD"}, HTTP_AUTHORIZATION=api_user.token)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "exchange_rates_date"
+    assert not RequestedReport.objects.exists()
+
+
+def test_an_unreadable_async_flag_is_a_400_not_a_silent_false(client, api_user):
+    response = client.get(REPORT, {**PARAMS, "async": "maybe"}, HTTP_AUTHORIZATION=api_user.token)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "async"
+
+
+def test_a_report_requested_without_a_name_is_named_after_its_dates(client, api_user):
+    params = {key: value for key, value in PARAMS.items() if key != "name"}
+
+    client.get(REPORT, params, HTTP_AUTHORIZATION=api_user.token)
+
+    assert RequestedReport.objects.get().name == "API report 2026-03-01–2026-03-31"

@@ -215,15 +215,16 @@ def test_a_failed_build_is_recorded_and_can_be_retried(portal, world, monkeypatc
         requested_report_retry(report=report, user=world["user"])
 
 
-def test_a_report_error_is_kept_in_words(portal, world, django_capture_on_commit_callbacks):
+def test_a_conversion_without_rates_is_refused_in_words_before_anything_is_queued(
+        portal, world, django_capture_on_commit_callbacks):
     DailyStatFactory(promo=PromoFactory(campaign__affiliate=world["affiliate"]), date=D, currency="GBP",
                      deposits_sum=Decimal(5))
-    request_via_page(portal, django_capture_on_commit_callbacks,
-                     conversion_currency="EUR", exchange_rates_date="2026-03-31")
+    response = request_via_page(portal, django_capture_on_commit_callbacks,
+                                conversion_currency="EUR", exchange_rates_date="2026-03-31")
 
-    report = RequestedReport.objects.get()
-    assert report.status == RequestedReport.Status.FAILED
-    assert "GBP" in report.error and "exchange rate" in report.error.lower()
+    assert not RequestedReport.objects.exists()
+    page = response.content.decode()
+    assert response.status_code in (200, 400) and "No exchange rate for GBP→EUR" in page
 
 
 def test_the_task_is_safe_to_run_twice_and_quiet_for_a_missing_report(portal, world,
