@@ -86,18 +86,19 @@ class AffeliosConnector(Connector):
     # --- Save & Test ---------------------------------------------------------------------------
 
     def test(self) -> str:
-        """Read one customer (one we pushed, else a nil id): 200 or an Affelios 404 both prove
-        the key is accepted and may read customers."""
+        """Read one customer (one we pushed, else a nil id). A 200, or a 404 in Affelios's
+        ProblemDetails shape for an unknown customer, proves the key is accepted and may read
+        customers. Any other answer is refused: another server's 404 (say {"message": "no
+        route"} from a wrong base URL) says nothing about the key."""
         probe = (AffeliosCustomer.objects.filter(connection=self.connection).exclude(affelios_id="")
                  .values_list("affelios_id", flat=True).first()) or NIL_ID
         try:
             self.client.customer_get(probe)
         except RejectedError as exc:
-            if exc.status not in (400, 404) or not isinstance(exc.body, dict | list):
+            if not (exc.status == 404 and payloads.is_not_found_problem(exc.body)):
                 raise IntegrationError(
-                    f"Affelios: {self.client.base_url} answered {exc.status} without an Affelios error body to a "
-                    "customer lookup; check the base URL (the docs name platform.affelios.com and api.affelios.com).",
-                    status=exc.status,
+                    f"Affelios: unexpected answer at {self.client.base_url.rstrip('/')} ({exc.status}) — "
+                    "check the base URL", status=exc.status,
                 ) from exc
         mapped = len(selectors.mapped_brand_ids(self.connection))
         note = (f"{mapped} brand{'s' if mapped != 1 else ''} mapped" if mapped else

@@ -170,6 +170,19 @@ def id_in_conflict(body) -> str:
     return ""
 
 
+def is_not_found_problem(body) -> bool:
+    """Whether a 404 body is Affelios's own "no such customer": an ASP.NET ProblemDetails
+    (RFC 9457) with a `title` and `status` 404 (`type`, `traceId`, `detail` may come with it).
+    Another server's 404 — an HTML page, {"message": "no route"}, a proxy's JSON — is not."""
+    if not isinstance(body, dict):
+        return False
+    status = body.get("status")
+    title = body.get("title")
+    if isinstance(status, bool) or status != 404 or not isinstance(title, str) or not title.strip():
+        return False
+    return all(isinstance(body.get(key), str) for key in ("type", "traceId", "detail") if key in body)
+
+
 # How a bulk answer reports refused items is not documented. We read, in this order:
 #  - a list of refusals under rejected/failed/failures/invalid/errors, each an object naming
 #    the item's externalId (or its index in the batch) with a message and maybe a status, or

@@ -24,13 +24,17 @@ Options (`Connection.options`):
   lookback_days     days before the last synced date re-read on each run for late changes
                     (conversions accepted or refused later), default 7
   start_date        first date of the first sync (YYYY-MM-DD), default 30 days ago
-  max_days_per_run  dates one run reads at most (calls stay bounded), default 31; the next
-                    run continues from there
+  max_days_per_run  dates one scheduled run reads at most (calls stay bounded), default 31;
+                    the next run continues from there. A `--since` re-read is not capped: it
+                    reads through today in chunks of this many dates.
 
 Cursor of "commissions": {"synced_through": last date fully written, "complete": whether the
 pass reached today}. A complete cursor makes the next run start `lookback_days` before it
 (re-reading the last lookback_days dates up to and including it); an incomplete one (an
-interrupted or capped pass) continues the day after it. `--since` restarts from that date.
+interrupted or capped pass) continues the day after it. `--since` re-reads from that date
+through today in the one run, and never moves the cursor back: it moves it only forward, past
+the saved date, when the re-read joins on to it (an interrupted re-read leaves it as it was).
+A `--since` in the future is refused (IntegrationError) and leaves the cursor alone.
 Each date is written in one transaction with the cursor, and a re-read date replaces that
 date's rows (a partnership no longer reported loses its row), so replays create no duplicates.
 """
@@ -197,29 +201,31 @@ class AffilaeConnector(Connector):
 
     # --- commissions ---------------------------------------------------------------------------
 
-    def _commission_dates(self, ctx: RunContext, today: dt.date) -> list[dt.date]:
-        lookback = self._whole_option("lookback_days", DEFAULT_LOOKBACK_DAYS, minimum=0)
-        max_days = self._whole_option("max_days_per_run", DEFAULT_MAX_DAYS_PER_RUN, minimum=1)
-        synced = ctx.state.get("synced_through")
-        try:
-            synced = dt.date.fromisoformat(synced) if synced else None
-        except (TypeError, ValueError):
-            synced = None  # an unreadable cursor: start as on a first sync
+    def _commission_dates(self, ctx: RunContext, today: dt.date, max_days: int) -> list[dt.date]:
+        """The dates this run reads: with `--since`, from that date through today (all of them:
+        the manager asked for that range now); otherwise the scheduled pass, at most `max_days`."""
         if ctx.since:
-            start = ctx.since
-        elif synced and not ctx.state.get("complete", False):
+            if ctx.since > today:
+                raise IntegrationError(
+                    f"Affilae: --since {ctx.since.isoformat()} is in the future (today is {today.isoformat()} UTC); "
+                    "there is nothing to re-read yet, and the saved position was left as it was.")
+            return _date_range(ctx.since, today)
+        lookback = self._whole_option("lookback_days", DEFAULT_LOOKBACK_DAYS, minimum=0)
+        synced = _cursor_date(ctx.state)
+        if synced and not ctx.state.get("complete", False):
             start = synced + dt.timedelta(days=1)  # an unfinished pass continues where it stopped
         elif synced:
             start = synced + dt.timedelta(days=1) - dt.timedelta(days=lookback)
         else:
             start = self._start_date(today)
-        end = min(today, start + dt.timedelta(days=max_days - 1))
-        return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        return _date_range(start, min(today, start + dt.timedelta(days=max_days - 1)))
 
     def _sync_commissions(self, ctx: RunContext) -> None:
         today = utc_today()
         currency = self._currency()
-        days = self._commission_dates(ctx, today)
+        max_days = self._whole_option("max_days_per_run", DEFAULT_MAX_DAYS_PER_RUN, minimum=1)
+        days = self._commission_dates(ctx, today, max_days)
+        saved = dict(ctx.state)  # the cursor as this run found it (a --since re-read never moves it back)
         if not days:
             with transaction.atomic():
                 ctx.checkpoint({**ctx.state, "complete": True})
@@ -227,18 +233,21 @@ class AffilaeConnector(Connector):
         profiles = self._profiles_sync(ctx)
         if not profiles:
             with transaction.atomic():
-                ctx.checkpoint({"synced_through": days[-1].isoformat(), "complete": days[-1] >= today})
+                ctx.checkpoint(_cursor_after(saved, days[-1], today, since=ctx.since))
             return
         by_id = {p.profile_id: p for p in profiles}
         partnerships = self._partnership_directory(by_id)
-        revenue = self._revenue(ctx, profiles, days[0], days[-1], currency, partnerships)
-        for day in days:
-            figures = self._day_figures(ctx, day, list(by_id), currency)
-            for partnership_id, amount in revenue.get(day, {}).items():
-                figures[partnership_id]["revenue"] = amount
-            with transaction.atomic():
-                self._commission_rows_write(ctx, day, currency, figures, partnerships, profiles)
-                ctx.checkpoint({"synced_through": day.isoformat(), "complete": day >= today})
+        # A --since range longer than max_days_per_run is read in chunks of that many dates, so
+        # each conversions.list range (and what we hold in memory) stays as bounded as a scheduled run's.
+        for chunk in (days[n:n + max_days] for n in range(0, len(days), max_days)):
+            revenue = self._revenue(ctx, profiles, chunk[0], chunk[-1], currency, partnerships)
+            for day in chunk:
+                figures = self._day_figures(ctx, day, list(by_id), currency)
+                for partnership_id, amount in revenue.get(day, {}).items():
+                    figures[partnership_id]["revenue"] = amount
+                with transaction.atomic():
+                    self._commission_rows_write(ctx, day, currency, figures, partnerships, profiles)
+                    ctx.checkpoint(_cursor_after(saved, day, today, since=ctx.since))
 
     def _partnership_directory(self, profiles: dict[str, AffiliateProfile]) -> dict[str, dict]:
         """partnership id → its profile and program, from each partnership's latest snapshot."""
@@ -336,6 +345,34 @@ class AffilaeConnector(Connector):
             # Affilae no longer reports these (e.g. the day's only conversion was refused).
             CommissionDay.objects.filter(pk__in=stale).delete()
             ctx.updated += len(stale)
+
+
+def _date_range(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _cursor_date(state: dict) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(state["synced_through"]) if state.get("synced_through") else None
+    except (TypeError, ValueError):
+        return None  # an unreadable cursor: start as on a first sync
+
+
+def _cursor_after(saved: dict, day: dt.date, today: dt.date, *, since: dt.date | None) -> dict:
+    """The commissions cursor once `day` is written.
+
+    A scheduled pass moves it to `day`. A `--since` re-read only ever moves it forward: past the
+    saved date, and only when the re-read began no later than the day after it (else the dates
+    in between were never read and the scheduled runs must still read them). Otherwise the
+    saved cursor stays as it was, so an interrupted re-read leaves the scheduled runs where they were.
+    """
+    mine = {"synced_through": day.isoformat(), "complete": day >= today}
+    synced = _cursor_date(saved)
+    if since is None or synced is None:
+        return mine
+    if day > synced and since <= synced + dt.timedelta(days=1):
+        return mine
+    return dict(saved)
 
 
 def _upsert(ctx, model, current, values: dict, *, now, **key):

@@ -10,7 +10,9 @@ What it implements (shared/reference/affelios-api-*.txt, api-facts.md §4):
   `conflict_reveals_id`). 201 with the Customer object.
 - GET /api/v1/customer/{id} → the Customer with what "Affelios" computed from the
   transactions it holds (lifetimeDeposits, lifetimeRevenue, cpaQualified once the deposits
-  reach `cpa_threshold`, lifetimeCommission = revshare × revenue + the CPA); 404 if unknown.
+  reach `cpa_threshold`, lifetimeCommission = revshare × revenue + the CPA); 404 if unknown,
+  with exactly ASP.NET's ProblemDetails {type, title "Not Found", status 404, traceId} (what
+  Save & Test tells apart from another server's 404).
   PUT updates the writable fields. GET /api/v1/customer?externalId=&page=&pageSize= is a
   paginated list (the lookup the connector tries after a 409; undocumented at Affelios).
 - POST /api/v1/transaction/bulk (a JSON array of at most `bulk_limit` items): each item needs
@@ -166,7 +168,8 @@ class FakeAffelios(FakeNetwork):
         with self.lock:
             customer = self.customers.get(request.params["id"])
             if customer is None:
-                return Reply(404, _problem(404, "Not Found", detail=f"No customer {request.params['id']}."))
+                # Exactly ASP.NET's NotFound() ProblemDetails: type, title, status, traceId.
+                return Reply(404, _problem(404, "Not Found"))
             return Reply(200, self._customer_view(customer))
 
     @route("PUT", r"/api/v1/customer/(?P<id>[^/]+)")

@@ -16,6 +16,7 @@ from integrations.services import connection_sync, connection_test
 from tests.campaigns.factories import BrandFactory, PlayerFactory, PromoFactory, VisitFactory
 from tests.conftest import sign_in
 from tests.fakes.affelios import FakeAffelios
+from tests.fakes.network import FakeNetwork, Reply
 from tests.partners.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,48 @@ def test_save_and_test_flags_a_base_url_that_is_not_affelios(fake, brand):
     connection = _connection(fake, {str(brand.pk): "lucky-uk"})
     with pytest.raises(IntegrationError, match="check the base URL"):
         connection_test(connection=connection, **FAST)
+
+
+class OtherServer(FakeNetwork):
+    """Some other JSON service: every path answers 404 {"message": "no route"}, whatever the key."""
+
+    def not_found(self, request):
+        return Reply(404, {"message": "no route"})
+
+
+def test_save_and_test_fails_on_another_servers_json_404_with_a_wrong_key(brand):
+    with OtherServer(keys=set()) as other:
+        connection = _connection(other, {str(brand.pk): "lucky-uk"}, key="not-an-affelios-key")
+
+        with pytest.raises(IntegrationError) as failed:
+            connection_test(connection=connection, **FAST)
+
+        assert str(failed.value.message) == f"Affelios: unexpected answer at {other.url} (404) — check the base URL"
+        assert other.requests[-1].path == "/api/v1/customer/00000000-0000-0000-0000-000000000000"
+
+
+def test_save_and_test_fails_on_a_wrong_path_prefix_of_the_real_fake(fake, brand):
+    # The fake Affelios itself answers {"message": "no route ..."} outside its routes.
+    connection = _connection(fake, {str(brand.pk): "lucky-uk"}, base_url=fake.url + "/not-affelios")
+
+    with pytest.raises(IntegrationError, match=r"^Affelios: unexpected answer at .*/not-affelios \(404\) — check"):
+        connection_test(connection=connection, **FAST)
+
+
+def test_save_and_test_refuses_a_problem_other_than_not_found(fake, connection):
+    fake.fail_next(400, body={"title": "Bad Request", "status": 400, "traceId": "00-1-01"})
+
+    with pytest.raises(IntegrationError, match=r"unexpected answer at .* \(400\) — check the base URL"):
+        connection_test(connection=connection, **FAST)
+
+
+def test_save_and_test_passes_on_a_customer_affelios_has(fake, connection, brand):
+    _player(brand)
+    _sync(connection, "customers")
+    pushed = AffeliosCustomer.objects.get().affelios_id
+
+    assert connection_test(connection=connection, **FAST).startswith("Affelios accepted the API key")
+    assert fake.requests[-1].path == f"/api/v1/customer/{pushed}"
 
 
 def test_admin_save_and_test_shows_the_403_in_words(client, fake, connection):

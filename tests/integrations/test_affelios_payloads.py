@@ -10,6 +10,7 @@ import pytest
 from integrations.affelios.payloads import (
     customer_figures,
     id_in_conflict,
+    is_not_found_problem,
     refused_items,
     wire_number,
     zulu,
@@ -76,3 +77,22 @@ def test_customer_figures_tolerate_missing_and_odd_values():
     assert figures["ftd_date"] == dt.datetime(2025, 6, 28, 19, 29, 48, 174000, tzinfo=dt.UTC)
     assert figures["lifetime_revenue"] is None and figures["affiliate_ref"] == ""
     assert figures["raw"]["lifetimeCommission"] == "12.5"
+
+
+@pytest.mark.parametrize("body, affelios", [
+    ({"type": "https://tools.ietf.org/html/rfc9110#section-15.5.5", "title": "Not Found", "status": 404,
+      "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-01"}, True),
+    ({"title": "Not Found", "status": 404}, True),
+    ({"title": "Not Found", "status": 404, "detail": "No customer 42."}, True),
+    ({"message": "no route"}, False),                                  # another server's JSON 404
+    ({"title": "Not Found", "status": "404"}, False),                  # a status that is not the number
+    ({"title": "Bad Request", "status": 400}, False),                  # a problem, but not "not found"
+    ({"status": 404}, False),                                          # no title
+    ({"title": "", "status": 404}, False),
+    ({"title": "Not Found", "status": 404, "traceId": 7}, False),
+    ([{"title": "Not Found", "status": 404}], False),
+    ("<html><body>404 Not Found</body></html>", False),
+    (None, False),
+])
+def test_only_an_aspnet_problem_details_404_counts_as_affelios_not_found(body, affelios):
+    assert is_not_found_problem(body) is affelios

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from integrations.affilae.client import AffilaeClient, items_of
 from integrations.affilae.models import AffiliateProfile, CommissionDay, PartnershipSnapshot
@@ -271,6 +271,109 @@ def test_a_long_first_sync_is_split_over_runs(fake, ids):
 
     assert kpi_days(fake, mark) == [days_ago(1).isoformat(), TODAY.isoformat()]
     assert CommissionDay.objects.count() == 12
+
+
+def cursor(connection) -> dict:
+    connection.refresh_from_db()
+    return connection.cursors.get("commissions")
+
+
+def conversion_ranges(fake, start: int = 0) -> list[tuple[str, str]]:
+    return sorted({(r.arg("from")[:10], r.arg("to")[:10]) for r in fake.requests[start:]
+                   if r.path == "/publisher/conversions.list"})
+
+
+def test_since_rereads_through_today_in_one_run_whatever_the_per_run_cap(fake, ids):
+    # The review's case: --since far back, with max_days_per_run smaller than the range.
+    seed_activity(fake, ids)
+    fake.add_traffic(ids.lucky, days_ago(40), clicks=5, impressions=50)
+    connection = make_connection(fake, max_days_per_run=4, start_date=TODAY.isoformat())
+    sync(connection)
+    assert cursor(connection) == {"synced_through": TODAY.isoformat(), "complete": True}
+    mark = len(fake.requests)
+
+    out = StringIO()
+    call_command("sync_integrations", "--connection", str(connection.pk), "--since", days_ago(40).isoformat(),
+                 "--kind", "commissions", stdout=out)
+
+    assert "commissions: succeeded" in out.getvalue()
+    assert kpi_days(fake, mark) == [days_ago(n).isoformat() for n in range(40, -1, -1)]
+    assert CommissionDay.objects.get(date=days_ago(40), partnership_id=ids.lucky).clicks == 5
+    assert CommissionDay.objects.filter(date__gte=days_ago(5)).count() == 12
+    # Conversions are read in chunks of at most max_days_per_run dates, end to end.
+    ranges = conversion_ranges(fake, mark)
+    assert ranges[0][0] == days_ago(40).isoformat() and ranges[-1][1] == TODAY.isoformat()
+    assert all((dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days < 4 for a, b in ranges)
+    assert cursor(connection) == {"synced_through": TODAY.isoformat(), "complete": True}
+    # The scheduled run after it only re-reads the look-back, not a 31-day crawl from the past.
+    mark = len(fake.requests)
+    sync(connection)
+    assert kpi_days(fake, mark) == [days_ago(1).isoformat(), TODAY.isoformat()]
+
+
+def test_since_finishes_a_capped_pass_it_joins_on_to(fake, ids):
+    seed_activity(fake, ids)
+    connection = make_connection(fake, max_days_per_run=2)
+    sync(connection)
+    assert cursor(connection) == {"synced_through": days_ago(4).isoformat(), "complete": False}
+
+    run = sync(connection, since=days_ago(5))["commissions"]
+
+    assert run.status == S.SUCCEEDED
+    assert cursor(connection) == {"synced_through": TODAY.isoformat(), "complete": True}
+    assert CommissionDay.objects.count() == 12
+
+
+def test_since_never_moves_the_cursor_back(connection, ids, fake):
+    seed_activity(fake, ids)
+    sync(connection)
+    before = cursor(connection)
+    assert before == {"synced_through": TODAY.isoformat(), "complete": True}
+
+    # A re-read that completes, and one interrupted half-way, both leave the cursor where it was.
+    assert sync(connection, since=days_ago(5))["commissions"].status == S.SUCCEEDED
+    assert cursor(connection) == before
+    fake.fail_next(500, times=99, when=f"from={days_ago(2).isoformat()}")
+    interrupted = sync(connection, since=days_ago(5))["commissions"]
+    assert interrupted.status == S.FAILED
+    assert cursor(connection) == before
+
+    fake.clear_failures()
+    mark = len(fake.requests)
+    sync(connection)
+    assert kpi_days(fake, mark) == [days_ago(1).isoformat(), TODAY.isoformat()]
+
+
+def test_since_after_a_gap_leaves_the_unread_dates_to_the_scheduled_runs(fake, ids):
+    seed_activity(fake, ids)
+    connection = make_connection(fake, max_days_per_run=2)
+    sync(connection)  # days 5 and 4 of a pass capped at two dates per run
+    saved = cursor(connection)
+
+    sync(connection, since=days_ago(1))
+
+    assert cursor(connection) == saved == {"synced_through": days_ago(4).isoformat(), "complete": False}
+    mark = len(fake.requests)
+    sync(connection)
+    assert kpi_days(fake, mark) == [days_ago(3).isoformat(), days_ago(2).isoformat()]
+
+
+def test_a_since_in_the_future_is_refused_and_leaves_the_cursor_alone(connection, ids, fake):
+    seed_activity(fake, ids)
+    sync(connection)
+    before = cursor(connection)
+    mark = len(fake.requests)
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="At least one run failed"):
+        call_command("sync_integrations", "--connection", str(connection.pk), "--since", "2030-01-01",
+                     "--kind", "commissions", stdout=out)
+
+    assert ("commissions: failed — fetched 0, created 0, updated 0, skipped 0, failed 0 — Affilae: --since "
+            "2030-01-01 is in the future (today is 2026-03-10 UTC); there is nothing to re-read yet, and the saved "
+            "position was left as it was.") in out.getvalue()
+    assert cursor(connection) == before
+    assert fake.requests[mark:] == []
 
 
 # --- failures ----------------------------------------------------------------------------------
