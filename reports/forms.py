@@ -10,6 +10,10 @@ what only the page needs:
   currency select (always submitted) is not a conversion request. Without that parameter the
   API's meaning holds: `conversion_currency` alone converts.
 - a check that every id or promo code filtered on is the acting affiliate's own;
+- the "Tag filter" row (`tag_filter_param`, `tag_filter_values` comma-separated,
+  `tag_filter_mode` include/exclude), turned into the API's `dynamic_tags[<param>][]` /
+  `exclude_dynamic_tags[<param>][]` (a plain GET form cannot name an input after a chosen
+  parameter); filters already applied come back as checkboxes under their API names;
 - the canonical parameters of a query (`report_params`), used for export and feed links,
   favorites and requested reports;
 - labels of columns and groupers (those of the exported files, reports.exports.layout), and
@@ -19,7 +23,13 @@ from django import forms
 
 from reports.columns import COLUMNS
 from reports.engine import ReportQuery
-from reports.engine.query import DEFAULT_PER_PAGE, DYNAMIC_TAG_PREFIX
+from reports.engine.query import (
+    DEFAULT_PER_PAGE,
+    DYNAMIC_TAG_PARAM_RE,
+    DYNAMIC_TAG_PREFIX,
+    MAX_TAG_VALUES,
+    tag_filter_params,
+)
 from reports.errors import ReportsError
 from reports.exports.layout import column_title, grouper_title
 from reports.models import ReportFavorite
@@ -34,6 +44,16 @@ ERROR_PLACES = {
     "promo_ids[]": "promos", "promo_codes[]": "promo_codes", "conversion_currency": "currency",
     "exchange_rates_date": "currency", "per_page": "per_page", "page": "per_page",
 }
+TAG_FILTER_FIELDS = ("tag_filter_param", "tag_filter_values", "tag_filter_mode")
+TAG_MODES = {"include": "dynamic_tags", "exclude": "exclude_dynamic_tags"}
+
+
+def error_place(field: str | None) -> str:
+    """Where the page shows an engine error about `field`."""
+    field = field or ""
+    if field in TAG_FILTER_FIELDS or field.startswith(("dynamic_tags", "exclude_dynamic_tags")):
+        return "tags"
+    return ERROR_PLACES.get(field, "general")
 
 
 def column_label(name: str) -> str:
@@ -72,6 +92,14 @@ def raw_value(params, name: str) -> str:
     return values[-1] if values else ""
 
 
+def last_value(params, name: str) -> str:
+    """The last value of a plain parameter, whole (no comma split), stripped."""
+    getlist = getattr(params, "getlist", None)
+    values = getlist(name) if getlist is not None else params.get(name, [])
+    values = list(values) if isinstance(values, list | tuple) else [values]
+    return str(values[-1]).strip() if values else ""
+
+
 def conversion_switched_off(params) -> bool:
     getlist = getattr(params, "getlist", None)
     values = getlist("convert_all_currencies") if getlist else raw_list(params, "convert_all_currencies")
@@ -88,6 +116,7 @@ def page_query(params, *, choices) -> ReportQuery:
         params = params.copy()
         for name in ("conversion_currency", "conversion_currency[]"):
             params.pop(name, None)
+    params = _with_new_tag_filter(params)
     query = ReportQuery.from_params(params)
     _check_own(query.brand_ids, {pk for pk, _ in choices.brands}, "brand_ids[]", "brand")
     _check_own(query.plan_ids, {pk for pk, _ in choices.plans}, "plan_ids[]", "commission plan")
@@ -98,6 +127,57 @@ def page_query(params, *, choices) -> ReportQuery:
         if code.lower() not in own_codes:
             raise ReportsError(f"{code[:30]!r} is not a promo code of your promos", field="promo_codes[]")
     return query
+
+
+def _with_new_tag_filter(params):
+    """`params` with the "Tag filter" row added as dynamic_tags[<param>][] (or exclude_...)."""
+    name = last_value(params, "tag_filter_param")
+    values = [value.strip() for value in last_value(params, "tag_filter_values").split(",") if value.strip()]
+    if not name and not values:
+        return params
+    if not name:
+        raise ReportsError("choose the tag (the tracking-link parameter) these values are of",
+                           field="tag_filter_param")
+    if not DYNAMIC_TAG_PARAM_RE.fullmatch(name):
+        raise ReportsError(f"{name[:40]!r} is not a tracking-link parameter name (letters, digits, _ and -)",
+                           field="tag_filter_param")
+    if not values:
+        raise ReportsError(f"give one or more values of {name} (comma-separated)", field="tag_filter_values")
+    if len(values) > MAX_TAG_VALUES:
+        raise ReportsError(f"at most {MAX_TAG_VALUES} values per tag", field="tag_filter_values")
+    mode = last_value(params, "tag_filter_mode") or "include"
+    if mode not in TAG_MODES:
+        raise ReportsError("choose include or exclude", field="tag_filter_mode")
+    params = params.copy()
+    key = f"{TAG_MODES[mode]}[{name}][]"
+    if hasattr(params, "setlist"):
+        params.setlist(key, params.getlist(key) + values)
+    else:
+        existing = params.get(key, [])
+        params[key] = [*(existing if isinstance(existing, list | tuple) else [existing]), *values]
+    for field in TAG_FILTER_FIELDS:
+        params.pop(field, None)
+    return params
+
+
+def tag_filter_controls(params, query: ReportQuery | None) -> list[dict]:
+    """The tag filters applied (or, when the query was refused, sent): one entry per tag and
+    mode, each value a ticked checkbox under the API name, so unticking drops it."""
+    if query is not None:
+        applied = tag_filter_params(query)
+    else:
+        applied = {}
+        for key in params:
+            if str(key).startswith(("dynamic_tags[", "exclude_dynamic_tags[")) and str(key).endswith("][]"):
+                getlist = getattr(params, "getlist", None)
+                values = getlist(key) if getlist else params[key]
+                applied[str(key)] = [str(v) for v in (values if isinstance(values, list | tuple) else [values])]
+    out = []
+    for key, values in applied.items():
+        kind, _, rest = key.partition("[")
+        out.append({"key": key, "name": rest[:-3], "how": "is one of" if kind == "dynamic_tags" else "is none of",
+                    "exclude": kind != "dynamic_tags", "values": values})
+    return out
 
 
 def _check_own(ids: list[int], own: set[int], field: str, noun: str) -> None:
@@ -129,6 +209,7 @@ def report_params(query: ReportQuery, *, affiliate, dates: bool = True) -> dict:
                         ("promo_codes[]", query.promo_codes)):
         if values:
             params[key] = list(values)
+    params.update(tag_filter_params(query))
     currency = report_currency(query, affiliate=affiliate)
     if currency:
         params["conversion_currency"] = currency

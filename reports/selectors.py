@@ -15,7 +15,7 @@ from campaigns.models import Brand, PartnerConnection
 from campaigns.selectors import campaigns_of, commission_plans_used, partner_connections, promos_of
 from reports.columns import COLUMNS, MONEY, sources_of
 from reports.engine import players
-from reports.engine.players import needs_raw_data
+from reports.engine.players import needs_raw
 from reports.engine.query import DATE_GROUPERS
 from reports.engine.report import _base_queryset, _grouped
 from reports.models import DailyStat, ReportFavorite
@@ -53,7 +53,8 @@ def report_groups_count(*, affiliate, query, limit: int) -> int:
     report grouped only by period gets an upper bound instead of a count when that fits.
 
     For the groupers only the raw tables know (player, player_country, cohorts, dynamic tags)
-    it is the largest count of one raw table's groups, a lower bound of the merged rows.
+    and for tag filters it is the largest count of one raw table's groups, a lower bound of the
+    merged rows (reports.engine.players refuses a report past REPORT_MAX_RAW_GROUPS merged ones).
     """
     if not query.group_by:
         return 1
@@ -62,7 +63,7 @@ def report_groups_count(*, affiliate, query, limit: int) -> int:
         days = (query.date_to - query.date_from).days + 1
         if days * len(CURRENCIES) <= limit:
             return days * len(CURRENCIES)
-    if needs_raw_data(query.group_by):
+    if needs_raw(query):
         return _raw_groups_count(affiliate=affiliate, query=query, limit=limit)
     converted = bool(query.conversion_currency or query.convert_all_currencies)
     by_currency = not converted and any(COLUMNS[c].type == MONEY for c in query.columns)

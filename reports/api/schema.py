@@ -19,7 +19,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 
 from reports.columns import COLUMNS
 from reports.engine import MAX_PER_PAGE, MAX_RANGE_DAYS, SUPPORTED_GROUPERS
-from reports.engine.query import RAW_GROUPERS
+from reports.engine.query import MAX_TAG_FILTERS, MAX_TAG_VALUES, RAW_GROUPERS
 from reports.engine.traffic import TRAFFIC_GROUPINGS
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -164,6 +164,16 @@ def report_parameters() -> list[OpenApiParameter]:
         _param("plan_ids[]", _IDS, "Only these commission plans (strategies).", style="form", explode=True),
         _param("promo_ids[]", _IDS, "Only these promos.", style="form", explode=True),
         _param("promo_codes[]", {"type": "array", "items": {"type": "string"}}, "Only promos with these codes.",
+               style="form", explode=True),
+        _param("dynamic_tags[<param>][]", {"type": "array", "items": {"type": "string"}},
+               "Only visits whose custom tracking-link parameter <param> is one of these values, and the players "
+               "(with their deposits and activity) who came through them; e.g. dynamic_tags[sub_id][]=spring-a. "
+               f"Repeat for several values (taken whole: no comma split); at most {MAX_TAG_FILTERS} tag filters, "
+               f"{MAX_TAG_VALUES} values each.", style="form", explode=True),
+        _param("exclude_dynamic_tags[<param>][]", {"type": "array", "items": {"type": "string"}},
+               "Leave out visits whose parameter <param> is one of these values (visits without it stay), and "
+               "their players; e.g. exclude_dynamic_tags[utm_source][]=spam. A report with a tag filter is read "
+               "from the raw data; past the row limit it answers 400 naming group_by[].",
                style="form", explode=True),
         _param("async", {"type": "string", "enum": ["false", "true"]},
                "true: build the report in the background as files (202 with a requested_report_id to poll)."),

@@ -10,8 +10,10 @@ report_run would, with memory bounded by one batch (plus the ids seen, for `rela
   report_run does for the groups it holds in memory. Converted, the query is ordered by the
   groupers then currency, so the currency rows of one group arrive together and are merged
   before the group is handed out.
-- Anything else (no grouper, the raw-data groupers player/player_country/dynamic_tag_*)
-  walks report_run page by page (`chunk` rows a page).
+- Anything else (no grouper) walks report_run page by page (`chunk` rows a page), except
+  raw-data reports (groupers player/player_country/cohorts/dynamic_tag_*, or tag filters):
+  their groups are read and merged once (reports.engine.players.raw_report_prepare, bounded
+  by REPORT_MAX_RAW_FILE_GROUPS rather than the API's REPORT_MAX_RAW_GROUPS) and paged here.
 
 Errors a report would raise (a missing exchange rate, a column refused with a grouper) are
 raised by report_stream itself, before any row is produced, so a streamed response can still
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from itertools import zip_longest
 
 from reports.columns import COLUMNS, MONEY, MONEY_SOURCES, sources_of
+from reports.engine import players
 from reports.engine.query import DATE_GROUPERS, DIMENSION_GROUPERS, ReportQuery, _today
 from reports.engine.report import (
     ReportResult,
@@ -61,8 +64,12 @@ class ReportStream:
         self._seen: dict[str, set] = {}
         self._used = False
         self._first_page: ReportResult | None = None
-        self._streamed = bool(query.group_by) and all(
+        self._raw = None
+        self._streamed = bool(query.group_by) and not players.needs_raw(query) and all(
             g in DATE_GROUPERS or g in DIMENSION_GROUPERS for g in query.group_by)
+        if players.needs_raw(query):
+            self._raw = players.raw_report_prepare(affiliate=affiliate, query=query, currency=self.currency,
+                                                   max_groups=players.max_raw_groups(files=True))
         if self._streamed:
             self._prepare_streamed()
         else:
@@ -186,6 +193,8 @@ class ReportStream:
 
     def _page(self, page: int) -> ReportResult:
         # per_page above the API's MAX_PER_PAGE on purpose: it bounds one API answer, not a file.
+        if self._raw is not None:
+            return self._raw.page(page, self.chunk)
         return report_run(affiliate=self.affiliate,
                           query=dataclasses.replace(self.query, page=page, per_page=self.chunk))
 

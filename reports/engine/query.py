@@ -15,6 +15,10 @@ MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 MAX_IDS = 1000
+# Dynamic-tag filters: parameters per report, and values per parameter (each at most 255 chars).
+MAX_TAG_FILTERS = 10
+MAX_TAG_VALUES = 100
+MAX_TAG_VALUE_LENGTH = 255
 
 DATE_GROUPERS = {"day": None, "week": TruncWeek, "month": TruncMonth, "year": TruncYear}
 # grouper -> DailyStat column it groups by (ids; names come back in `relations`).
@@ -30,6 +34,11 @@ RAW_GROUPERS = ("player", "player_country", *COHORT_GROUPERS)
 DYNAMIC_TAG_PREFIX = "dynamic_tag_"
 # A tracking-link parameter name usable in a JSON key lookup ("__" would split the path).
 DYNAMIC_TAG_PARAM_RE = re.compile(r"(?!.*__)[A-Za-z0-9_\-]{1,64}")
+# `dynamic_tags[<param>][]=v` keeps the rows of visits whose custom parameter is one of the
+# values; `exclude_dynamic_tags[<param>][]=v` those whose parameter is none of them (no
+# parameter at all included). Partner-guide and api-facts name no such filter: these names
+# follow the `dynamic_tag_<param>` grouper.
+_TAG_FILTER_RE = re.compile(r"(exclude_dynamic_tags|dynamic_tags)\[([^\[\]]*)\](\[\])?")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
 
@@ -45,6 +54,9 @@ class ReportQuery:
     campaign_ids: list[int] = field(default_factory=list)
     promo_ids: list[int] = field(default_factory=list)
     promo_codes: list[str] = field(default_factory=list)
+    # {param: values}: rows of visits whose param is one of the values / none of them.
+    dynamic_tags: dict[str, list[str]] = field(default_factory=dict)
+    exclude_dynamic_tags: dict[str, list[str]] = field(default_factory=dict)
     conversion_currency: str | None = None
     convert_all_currencies: bool = False  # without conversion_currency: the affiliate's report currency
     rates_date: dt.date | None = None
@@ -88,6 +100,7 @@ class ReportQuery:
                 raise ReportsError(f"unknown currency {currency[:10]!r}", field="conversion_currency")
         convert_all = (_first(params, "convert_all_currencies") or "").lower() in ("1", "true", "yes")
         rates_date = parse_date(params, "exchange_rates_date", default=None)
+        tag_filters = parse_tag_filters(params)
         return cls(
             date_from=date_from, date_to=date_to, group_by=group_by, columns=columns,
             brand_ids=_ids(params, "brand_ids"),
@@ -95,6 +108,7 @@ class ReportQuery:
             campaign_ids=_ids(params, "campaign_ids"),
             promo_ids=_ids(params, "promo_ids"),
             promo_codes=_codes(params, "promo_codes"),
+            dynamic_tags=tag_filters["dynamic_tags"], exclude_dynamic_tags=tag_filters["exclude_dynamic_tags"],
             conversion_currency=currency or None, convert_all_currencies=convert_all, rates_date=rates_date,
             page=_int(params, "page", default=1, low=1, high=MAX_PAGE),
             per_page=_int(params, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE),
@@ -150,6 +164,55 @@ def _codes(params, name: str) -> list[str]:
         if len(code) > 50 or not code.isprintable():
             raise ReportsError(f"{code[:30]!r} is not a promo code", field=f"{name}[]")
     return codes
+
+
+def parse_tag_filters(params) -> dict[str, dict[str, list[str]]]:
+    """{"dynamic_tags": {param: values}, "exclude_dynamic_tags": {...}} of `dynamic_tags[<param>][]`
+    and `exclude_dynamic_tags[<param>][]` parameters. Values are taken whole (no comma split: a
+    tracking value may hold one); blank ones are ignored."""
+    out: dict[str, dict[str, list[str]]] = {"dynamic_tags": {}, "exclude_dynamic_tags": {}}
+    for key in [str(key) for key in params]:
+        if not key.startswith(("dynamic_tags", "exclude_dynamic_tags")):
+            continue
+        shown = key[:80]
+        match = _TAG_FILTER_RE.fullmatch(key)
+        if match is None:
+            raise ReportsError("write a tag filter as dynamic_tags[<param>][]=<value> or "
+                               "exclude_dynamic_tags[<param>][]=<value>", field=shown)
+        kind, name = match.group(1), match.group(2)
+        if not DYNAMIC_TAG_PARAM_RE.fullmatch(name):
+            raise ReportsError(f"{name[:40]!r} is not a tracking-link parameter name (letters, digits, _ and -, "
+                               "at most 64, no double underscore)", field=shown)
+        getlist = getattr(params, "getlist", None)
+        raw = getlist(key) if getlist is not None else params[key]
+        raw = list(raw) if isinstance(raw, list | tuple) else [raw]
+        values = out[kind].setdefault(name, [])
+        for value in raw:
+            value = str(value).strip()
+            if not value:
+                continue
+            if len(value) > MAX_TAG_VALUE_LENGTH or not value.isprintable():
+                raise ReportsError(f"{value[:30]!r} is not a tag value (at most {MAX_TAG_VALUE_LENGTH} printable "
+                                   "characters)", field=shown)
+            if value not in values:
+                values.append(value)
+        if len(values) > MAX_TAG_VALUES:
+            raise ReportsError(f"at most {MAX_TAG_VALUES} values per tag", field=shown)
+        if not values:
+            del out[kind][name]
+    total = len(out["dynamic_tags"]) + len(out["exclude_dynamic_tags"])
+    if total > MAX_TAG_FILTERS:
+        raise ReportsError(f"at most {MAX_TAG_FILTERS} tag filters per report", field="dynamic_tags")
+    return out
+
+
+def tag_filter_params(query: "ReportQuery") -> dict[str, list[str]]:
+    """The tag filters of `query` as request parameters (for links, favorites, stored reports)."""
+    params = {}
+    for kind in ("dynamic_tags", "exclude_dynamic_tags"):
+        for name, values in sorted(getattr(query, kind).items()):
+            params[f"{kind}[{name}][]"] = list(values)
+    return params
 
 
 def _int(params, name: str, *, default: int, low: int, high: int) -> int:

@@ -5,16 +5,22 @@ all call report_run / traffic_report_run.
 How a report is computed:
 
 - One aggregate query groups the affiliate's DailyStat rows of the range by the groupers
-  (day/week/month/year buckets, brand, campaign, promo, plan) and sums the counters the
-  columns need. Column formulas (reports.columns) run on those sums afterwards.
+  (day/week/month/year buckets, brand, campaign, promo, plan) and sums the columns' terms
+  (reports.columns.Terms): a linear column such as ngr as one number computed by the
+  database (on PostgreSQL, where numeric adds exactly; see _fetch), a ratio as its
+  numerator's and denominator's counters. Column values come from the terms of a group after
+  its rows are merged, so ratios are ratios of totals. Rows come back unordered (the database
+  hashes the groups) and are sorted in Python.
 - Without conversion, currency is an implicit grouper as soon as a money column is asked for
-  (money of two currencies is never added): one row per currency. The page is cut in SQL
-  (LIMIT/OFFSET), with one COUNT for the number of pages and one query per currency for the
-  totals of every row (not just the page).
-- With a conversion currency, the query also groups by currency; each row's money sums are
-  converted at the rates of `rates_date` (default: today in the program time zone) and the
-  rows of one group merged in Python (few rows once grouped); totals are the sum of all merged
-  rows. Money is rounded to the currency's places only when it is rendered.
+  (money of two currencies is never added): one row per currency. Up to IN_MEMORY_GROUPS
+  groups are fetched at once and paged and totalled in Python; past that the page is cut in
+  SQL (LIMIT/OFFSET), with one COUNT for the number of pages and one query per currency for
+  the totals of every row (not just the page).
+- With a conversion currency, the query also groups by currency (when a money column is
+  asked for); each row's money terms are converted at the rates of `rates_date` (default:
+  today in the program time zone) and the rows of one group merged in Python; totals are the
+  sum of all merged rows. Money is rounded to the currency's places only when it is rendered
+  (reports.engine.cells).
 
 Whole months come from MonthlyStat (the month's DailyStat rows summed by reports.rollups)
 when the groupers allow it (month, year, brand, campaign, promo, strategy, or none): a year by
@@ -30,14 +36,19 @@ dynamic_tag_<param>) are read from the raw tables by reports.engine.players.
 import datetime as dt
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, Max, Q, Sum
 
-from backoffice.money import places as currency_places
-from reports.columns import COLUMNS, INTEGER, MONEY, MONEY_SOURCES, PERCENT, sources_of
+from reports.columns import COLUMNS, MONEY, MONEY_SOURCES, Terms, terms_of
+from reports.engine.cells import (  # noqa: F401  (players, traffic, iteration import these from here)
+    _column_cells,
+    _grouper_cells,
+    _relations,
+    _term_cells,
+)
 from reports.engine.query import (
-    COHORT_GROUPERS,
     DATE_GROUPERS,
     DIMENSION_GROUPERS,
     SUPPORTED_GROUPERS,
@@ -50,8 +61,6 @@ from reports.errors import ReportsError
 IN_MEMORY_GROUPS = 10_000
 # Groupers MonthlyStat can answer (a week or a day cuts through months).
 MONTHLY_GROUPERS = frozenset({"month", "year", *DIMENSION_GROUPERS})
-# The cell name of a cohort grouper (the period of the player's sign-up / first deposit).
-COHORT_CELLS = {"sign_up_at": "sign_up_at", "first_deposit_at": "first_deposit_at"}
 
 
 @dataclass
@@ -128,7 +137,7 @@ def _parts(*, affiliate, query: ReportQuery) -> list:
     return parts
 
 
-def _grouped(qs, *, groupers: list[str], by_currency: bool, sources: list[str]):
+def _group_annotations(qs, groupers: list[str]) -> dict:
     annotations = {}
     # A MonthlyStat date is the 1st of its month already: grouping by the bare column (no
     # date_trunc, no time zone cast) lets the database hash the groups.
@@ -140,10 +149,16 @@ def _grouped(qs, *, groupers: list[str], by_currency: bool, sources: list[str]):
             annotations[_alias(grouper)] = F("date") if bare else trunc("date")
         else:
             annotations[_alias(grouper)] = F(DIMENSION_GROUPERS[grouper])
+    return annotations
+
+
+def _grouped(qs, *, groupers: list[str], by_currency: bool, sources: list[str]):
+    """Sums of each counter in `sources` per group, as dicts ordered by the groupers (callers
+    outside report_run read these; report_run sums Terms, see _terms_grouped)."""
     keys = [_alias(g) for g in groupers] + (["currency"] if by_currency else [])
     sums = {f"s_{source}": Sum(source) for source in sources}
     if keys:
-        return qs.annotate(**annotations).values(*keys).annotate(**sums).order_by(*keys), keys
+        return qs.annotate(**_group_annotations(qs, groupers)).values(*keys).annotate(**sums).order_by(*keys), keys
     return qs.values().aggregate(**sums), keys  # a dict: no grouping at all
 
 
@@ -151,91 +166,112 @@ def _sums(row: dict, sources: list[str]) -> dict:
     return {source: (row.get(f"s_{source}") or (Decimal(0) if source in MONEY_SOURCES else 0)) for source in sources}
 
 
-_EXPONENTS: dict[str, tuple[Decimal, int]] = {}
+# --- terms: the sums of a report, computed by the database where it adds exactly -------------
+
+@dataclass(frozen=True)
+class _Fetch:
+    """How the terms of a report are read: the aggregates to select, and how a tuple of their
+    values becomes the list of term values (in Terms.names order)."""
+
+    aggregates: dict
+    to_terms: object  # Callable[[Sequence], list]
+    exact: bool  # the database adds the counters of a term (PostgreSQL)
 
 
-def _money(amount: Decimal, currency: str) -> dict:
-    # Same rounding as backoffice.money.quantize (half-up to the currency's places), inlined:
-    # a report renders thousands of these.
-    exponent = _EXPONENTS.get(currency)
-    if exponent is None:
-        exponent = _EXPONENTS[currency] = (Decimal(1).scaleb(-currency_places(currency)), currency_places(currency))
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal, not float")
-    amount = Decimal(amount).quantize(exponent[0], rounding=ROUND_HALF_UP)
-    cents_text = format(amount.scaleb(exponent[1]), "f")
-    if "." not in cents_text:
-        cents_text += ".0"
-    return {"amount": format(amount, "f"), "amount_cents": cents_text, "currency": currency}
+_FETCHES: dict[tuple, _Fetch] = {}
 
 
-_HUNDREDTH = Decimal("0.01")
-
-
-def _column_cells(columns: list[str], sums: dict, currency: str | None) -> list[dict]:
-    cells = []
-    for name in columns:
-        column = COLUMNS[name]
-        value = column.compute(sums)
-        kind = column.type
-        if kind == MONEY:
-            value = _money(value, currency or "EUR")
-        elif kind == PERCENT:
-            value = format(Decimal(value).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP), "f")
+def _signed(parts: tuple, value) -> object:
+    expression = None
+    for source, sign in parts:
+        if expression is None:
+            expression = value(source) if sign > 0 else -value(source)
         else:
-            value = int(value)
-        cells.append({"name": name, "value": value, "type": kind})
-    return cells
+            expression = expression + value(source) if sign > 0 else expression - value(source)
+    return expression
 
 
-def _grouper_cells(groupers: list[str], key: tuple) -> list[dict]:
-    cells = []
-    for grouper, value in zip(groupers, key, strict=False):
-        if grouper in DATE_GROUPERS:
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            cells.append({"name": "date", "value": value.isoformat(), "type": "date"})
-        elif grouper in COHORT_GROUPERS:
-            # The period's first day; null for the players without one (no first deposit yet).
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            cells.append({"name": COHORT_CELLS[COHORT_GROUPERS[grouper][0]],
-                          "value": value.isoformat() if value else None, "type": "date"})
-        else:
-            cells.append({"name": grouper, "value": value, "type": INTEGER if isinstance(value, int) else "string"})
-    return cells
+def _fetch(terms: Terms, *, per_row: bool = False) -> _Fetch:
+    """PostgreSQL adds numeric exactly, so it computes each term: one number per row and term
+    (ngr instead of its ten counters). Two exact forms: SUM(bets) − SUM(wins) − … (one running
+    sum per counter, the arithmetic once per group: cheapest over many rows per group, e.g. the
+    daily rows of a day), or, `per_row`, SUM(bets − wins − …) (one running sum per term: the
+    arithmetic on every row, but a hash table a third as wide, which the planner keeps hashing
+    where 14 sums made it sort; cheapest over few rows per group, e.g. monthly rows by month
+    and campaign). SQLite sums floats, which the ORM rounds per aggregate to the field's
+    places: there every counter is summed alone and the terms added up in Python, as the rows
+    were always read."""
+    exact = connection.vendor == "postgresql"
+    per_row = per_row and exact
+    cached = _FETCHES.get((terms, exact, per_row))
+    if cached is not None:
+        return cached
+    zero = terms.zero()
+    if exact:
+        aggregates = {f"s_{name}": Sum(_signed(parts, F)) if per_row else _signed(parts, Sum)
+                      for name, parts in zip(terms.names, terms.parts, strict=True)}
+
+        def to_terms(values, zero=zero) -> list:
+            return [z if v is None else v for v, z in zip(values, zero, strict=True)]
+    else:
+        sources = list(dict.fromkeys(source for parts in terms.parts for source, _ in parts))
+        aggregates = {f"s_{source}": Sum(source) for source in sources}
+        where = {source: i for i, source in enumerate(sources)}
+        plan = [[(where[source], sign) for source, sign in parts] for parts in terms.parts]
+
+        def to_terms(values, zero=zero, plan=plan) -> list:
+            out = []
+            for parts, z in zip(plan, zero, strict=True):
+                total = z
+                for i, sign in parts:
+                    value = values[i]
+                    if value is not None:
+                        total = total + value if sign > 0 else total - value
+                out.append(total)
+            return out
+    fetch = _FETCHES[(terms, exact, per_row)] = _Fetch(aggregates, to_terms, exact)
+    return fetch
+
+
+def _rows(grouped) -> list[tuple]:
+    """The tuples of a values_list queryset. On PostgreSQL straight from the cursor: psycopg
+    already gives Decimal, int and date, and the ORM's per-value converters would only copy
+    them (a date bucket may come as a datetime; _merged takes its date)."""
+    if connection.vendor != "postgresql":
+        return list(grouped)
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch_for(qs, terms: Terms) -> _Fetch:
+    return _fetch(terms, per_row=qs.model._meta.model_name == "monthlystat")
+
+
+def _terms_grouped(qs, *, groupers: list[str], by_currency: bool, terms: Terms, ordered: bool = False):
+    """(*grouper values, currency?, *term sums) tuples per group (unordered unless asked: the
+    database hashes the groups and the few thousand keys are sorted in Python)."""
+    keys = [_alias(g) for g in groupers] + (["currency"] if by_currency else [])
+    aggregates = _fetch_for(qs, terms).aggregates
+    grouped = (qs.annotate(**_group_annotations(qs, groupers)).values(*keys)
+               .annotate(**aggregates).values_list(*keys, *aggregates))
+    return grouped.order_by(*keys) if ordered else grouped.order_by()
+
+
+def _terms_total(qs, terms: Terms) -> list:
+    fetch = _fetch_for(qs, terms)
+    return fetch.to_terms(list(qs.aggregate(**fetch.aggregates).values()))
+
+
+def _add_terms(into: list, values: list) -> None:
+    for i, value in enumerate(values):
+        into[i] += value
 
 
 def _add(into: dict, sums: dict) -> None:
     for source, value in sums.items():
         into[source] = into.get(source, 0) + value
-
-
-def _relations(groupers: list[str], keys: list[tuple]) -> dict[str, list[dict]]:
-    from billing.models import CommissionPlan
-    from campaigns.models import Brand, Campaign, Promo
-
-    relations: dict[str, list[dict]] = {"campaigns": []}
-    ids: dict[str, set] = {g: set() for g in groupers if g in DIMENSION_GROUPERS}
-    for key in keys:
-        for grouper, value in zip(groupers, key, strict=False):
-            if grouper in ids:
-                ids[grouper].add(value)
-    if ids.get("campaign"):
-        relations["campaigns"] = [
-            {"id": c.pk, "name": c.name, "strategy": c.commission_plan.name}
-            for c in Campaign.objects.filter(pk__in=ids["campaign"]).select_related("commission_plan").order_by("pk")
-        ]
-    if ids.get("brand"):
-        relations["brands"] = [{"id": b.pk, "name": b.name}
-                               for b in Brand.objects.filter(pk__in=ids["brand"]).order_by("pk")]
-    if ids.get("promo"):
-        relations["promos"] = [{"id": p.pk, "name": p.title, "code": p.code, "campaign_id": p.campaign_id}
-                               for p in Promo.objects.filter(pk__in=ids["promo"]).order_by("pk")]
-    if ids.get("strategy"):
-        relations["strategies"] = [{"id": p.pk, "name": p.name, "kind": p.kind}
-                                   for p in CommissionPlan.objects.filter(pk__in=ids["strategy"]).order_by("pk")]
-    return relations
 
 
 class _Rates:
@@ -266,121 +302,127 @@ def report_run(*, affiliate, query: ReportQuery) -> ReportResult:
     currency = query.conversion_currency
     if currency is None and query.convert_all_currencies:
         currency = affiliate.default_report_currency
-    from reports.engine.players import needs_raw_data, raw_report_run
+    from reports.engine.players import needs_raw, raw_report_run
 
-    if needs_raw_data(query.group_by):
+    if needs_raw(query):  # raw groupers or tag filters: the rollups cannot answer
         return raw_report_run(affiliate=affiliate, query=query, currency=currency)
-    sources = sources_of(query.columns)
+    terms = terms_of(tuple(query.columns))
     has_money = any(COLUMNS[c].type == MONEY for c in query.columns)
     groupers = query.group_by
     parts = _parts(affiliate=affiliate, query=query)
     if currency:
-        return _converted(parts, query=query, groupers=groupers, sources=sources, currency=currency,
-                          has_money=has_money)
+        rate = _Rates(date=query.rates_date or _today(), quote=currency) if has_money else None
+        merged = _merged(parts, groupers=groupers, by_currency=False, terms=terms, rate=rate, limit=None)
+        keys = sorted(merged)  # grouper order (dates, ids, never None here)
+        total = terms.zero()
+        for values in merged.values():
+            _add_terms(total, values)
+        return _result(query, terms, groupers, keys, merged, totals=[_term_cells(terms, total, currency)],
+                       currency=currency, count=len(keys))
 
-    by_currency = has_money
-    if not groupers and not by_currency:  # one row of everything (counts only, no grouper)
-        sums = _sums({}, sources)
+    if not groupers and not has_money:  # one row of everything (counts only, no grouper)
+        total = terms.zero()
         for qs in parts:
-            _add(sums, _sums(_grouped(qs, groupers=[], by_currency=False, sources=sources)[0], sources))
-        row = _column_cells(query.columns, sums, None)
+            _add_terms(total, _terms_total(qs, terms))
+        row = _term_cells(terms, total, None)
         return ReportResult(rows=[row] if query.page == 1 else [], totals=[row], total_pages=1,
                             current_page=query.page, relations={"campaigns": []})
+    # Without conversion, money of two currencies is never added: the currency is a grouper.
     # Most reports have few groups: fetch them all in ONE query (per part) and count, total and
     # cut the page in Python. Only past IN_MEMORY_GROUPS (e.g. day × promo over a year) is the
     # page cut in SQL, with a COUNT and a totals query beside it, over the daily rows alone.
-    everything = _merged(parts, groupers=groupers, by_currency=by_currency, sources=sources)
-    if everything is None and len(parts) > 1:
+    by_currency = has_money
+    merged = _merged(parts, groupers=groupers, by_currency=by_currency, terms=terms, limit=IN_MEMORY_GROUPS)
+    if merged is None and len(parts) > 1:
         parts = [_base_queryset(affiliate=affiliate, query=query)]
-        everything = _merged(parts, groupers=groupers, by_currency=by_currency, sources=sources)
-    offset = (query.page - 1) * query.per_page
-    if everything is not None:
-        count, page_rows = len(everything), everything[offset:offset + query.per_page]
+        merged = _merged(parts, groupers=groupers, by_currency=by_currency, terms=terms, limit=IN_MEMORY_GROUPS)
+    if merged is not None:
+        keys = sorted(merged, key=lambda k: tuple("" if v is None else v for v in k))
         by_total: dict = {}
-        for row in everything:
-            _add(by_total.setdefault(row.get("currency"), {}), row["sums"])
-        totals = [_column_cells(query.columns, sums, code)
-                  for code, sums in sorted(by_total.items(), key=lambda item: item[0] or "")]
+        for key, values in merged.items():
+            code = key[-1] if by_currency else None
+            _add_terms(by_total.setdefault(code, terms.zero()), values)
+        totals = [_term_cells(terms, values, code)
+                  for code, values in sorted(by_total.items(), key=lambda item: item[0] or "")]
+        count = len(keys)
     else:
         qs = parts[0]
-        grouped, _ = _grouped(qs, groupers=groupers, by_currency=by_currency, sources=sources)
+        grouped = _terms_grouped(qs, groupers=groupers, by_currency=by_currency, terms=terms, ordered=True)
         count = grouped.count()
-        page_rows = list(grouped[offset:offset + query.per_page])
+        offset = (query.page - 1) * query.per_page
+        width = len(groupers) + by_currency
+        fetch = _fetch_for(qs, terms)
+        merged = {tuple(row[:width]): fetch.to_terms(row[width:]) for row in grouped[offset:offset + query.per_page]}
         if by_currency:
-            totals_qs = qs.values("currency").annotate(**{f"s_{s}": Sum(s) for s in sources}).order_by("currency")
-            totals = [_column_cells(query.columns, _sums(t, sources), t["currency"]) for t in totals_qs]
+            totals = [_term_cells(terms, fetch.to_terms(row[1:]), row[0]) for row in
+                      qs.values("currency").annotate(**fetch.aggregates).order_by("currency")
+                      .values_list("currency", *fetch.aggregates)]
         else:
-            sums = _sums(qs.aggregate(**{f"s_{s}": Sum(s) for s in sources}), sources)
-            totals = [_column_cells(query.columns, sums, None)]
-    if not totals:
-        totals = [_column_cells(query.columns, _sums({}, sources), affiliate.default_report_currency)]
-    rows, page_keys = [], []
-    for row in page_rows:
-        key = tuple(row[_alias(g)] for g in groupers)
-        page_keys.append(key)
-        rows.append(_grouper_cells(groupers, key)
-                    + _column_cells(query.columns, row.get("sums") or _sums(row, sources), row.get("currency")))
+            totals = [_term_cells(terms, _terms_total(qs, terms), None)]
+        return _result(query, terms, groupers, list(merged), merged, totals=totals or None, count=count, paged=True,
+                       default_currency=affiliate.default_report_currency, by_currency=by_currency)
+    return _result(query, terms, groupers, keys, merged, totals=totals or None, count=count,
+                   default_currency=affiliate.default_report_currency, by_currency=by_currency)
+
+
+def _result(query: ReportQuery, terms: Terms, groupers: list[str], keys: list[tuple], merged: dict, *,
+            totals: list | None, count: int, currency: str | None = None, paged: bool = False,
+            default_currency: str | None = None, by_currency: bool = False) -> ReportResult:
+    """The page of `keys` (every key, in order; or the page already when `paged`) as rows."""
+    if not paged:
+        offset = (query.page - 1) * query.per_page
+        keys = keys[offset:offset + query.per_page]
+    if totals is None:
+        totals = [_term_cells(terms, terms.zero(), default_currency)]
+    width = len(groupers)
+    rows = [_grouper_cells(groupers, key) + _term_cells(terms, merged[key], key[-1] if by_currency else currency)
+            for key in keys]
     return ReportResult(
         rows=rows, totals=totals, total_pages=max(1, math.ceil(count / query.per_page)),
-        current_page=query.page, relations=_relations(groupers, page_keys),
+        current_page=query.page, relations=_relations(groupers, [key[:width] for key in keys]), currency=currency,
     )
 
 
-def _day(value):
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _merged(parts: list, *, groupers: list[str], by_currency: bool, sources: list[str]) -> list[dict] | None:
-    """Every group of the parts, merged and in grouper order, each {alias..., "currency", "sums"};
-    None when there are more than IN_MEMORY_GROUPS groups."""
-    aliases = [_alias(g) for g in groupers]
-    if len(parts) == 1:
-        grouped, _ = _grouped(parts[0], groupers=groupers, by_currency=by_currency, sources=sources)
-        rows = list(grouped[:IN_MEMORY_GROUPS + 1])
-        if len(rows) > IN_MEMORY_GROUPS:
-            return None
-        for row in rows:
-            row["sums"] = _sums(row, sources)
-        return rows
-    merged: dict[tuple, dict] = {}
+def _merged(parts: list, *, groupers: list[str], by_currency: bool, terms: Terms, rate: _Rates | None = None,
+            limit: int | None) -> dict[tuple, list] | None:
+    """Every group of the parts, merged: {(*grouper values, currency?): term values}; None
+    past `limit` groups. With `rate`, each currency row's money terms are converted and the
+    currencies of a group merged (the key has no currency then)."""
+    width = len(groupers)
+    convert = rate is not None
+    money = [i for i, is_money in enumerate(terms.money) if is_money]
+    # A date bucket is a date; were a database to give a datetime, it would not merge with the
+    # monthly rows' dates.
+    dated = next((i for i, g in enumerate(groupers) if g in DATE_GROUPERS), None)
+    merged: dict[tuple, list] = {}
+    factors: dict[str, Decimal] = {}  # per currency, asked of `rate` once
     for qs in parts:
-        grouped, _ = _grouped(qs, groupers=groupers, by_currency=by_currency, sources=sources)
-        for row in grouped[:IN_MEMORY_GROUPS + 1]:
-            key = (*(_day(row[a]) for a in aliases), row.get("currency"))
+        fetch = _fetch_for(qs, terms)
+        # On PostgreSQL a group's sums are the terms already (a SUM over a group's NOT NULL
+        # counters is never NULL).
+        to_terms = list if fetch.exact else fetch.to_terms
+        grouped = _terms_grouped(qs, groupers=groupers, by_currency=by_currency or convert, terms=terms)
+        if limit is not None:
+            grouped = grouped[:limit + 1]
+        for row in _rows(grouped):
+            values = to_terms(row[width + 1:] if convert or by_currency else row[width:])
+            key = row[:width]
+            if dated is not None and isinstance(key[dated], dt.datetime):
+                key = (*key[:dated], key[dated].date(), *key[dated + 1:])
+            if convert:
+                factor = factors.get(row[width])
+                if factor is None:
+                    factor = factors[row[width]] = rate(row[width])
+                if factor != 1:
+                    for i in money:
+                        values[i] *= factor
+            elif by_currency:
+                key = (*key, row[width])
             entry = merged.get(key)
-            if entry is None:
-                entry = merged[key] = {**dict(zip(aliases, key, strict=False)), "currency": key[-1], "sums": {}}
-            _add(entry["sums"], _sums(row, sources))
-        if len(merged) > IN_MEMORY_GROUPS:
+            merged[key] = values if entry is None else [a + b for a, b in zip(entry, values, strict=True)]
+        if limit is not None and len(merged) > limit:
             return None
-    return [merged[key] for key in sorted(merged, key=lambda k: tuple("" if v is None else v for v in k))]
-
-
-def _converted(parts: list, *, query: ReportQuery, groupers: list[str], sources: list[str], currency: str,
-               has_money: bool) -> ReportResult:
-    rate = _Rates(date=query.rates_date or _today(), quote=currency)
-    merged: dict[tuple, dict] = {}
-    total: dict = {}
-    for qs in parts:
-        grouped, _ = _grouped(qs, groupers=groupers, by_currency=True, sources=sources)
-        for row in grouped.order_by():  # merged and sorted here: no ORDER BY lets the database hash
-            sums = _sums(row, sources)
-            if has_money:
-                factor = rate(row["currency"])
-                sums = {s: (v * factor if s in MONEY_SOURCES else v) for s, v in sums.items()}
-            key = tuple(_day(row[_alias(g)]) for g in groupers)
-            _add(merged.setdefault(key, {}), sums)
-            _add(total, sums)
-    keys = sorted(merged)  # grouper order (dates, ids, and currencies never None here)
-    offset = (query.page - 1) * query.per_page
-    page_keys = keys[offset:offset + query.per_page]
-    rows = [_grouper_cells(groupers, key) + _column_cells(query.columns, merged[key], currency) for key in page_keys]
-    total = total or _sums({}, sources)
-    return ReportResult(
-        rows=rows, totals=[_column_cells(query.columns, total, currency)],
-        total_pages=max(1, math.ceil(len(keys) / query.per_page)), current_page=query.page,
-        relations=_relations(groupers, page_keys), currency=currency,
-    )
+    return merged
 
 
 def attributes(*, affiliate=None) -> dict:

@@ -205,6 +205,12 @@ def parameter_summary(params: dict) -> list[tuple[str, str]]:
         values = listed(name)
         if values:
             out.append((label, ", ".join(str(v) for v in values)))
+    for name, value in params.items():  # dynamic_tags[<param>][] / exclude_dynamic_tags[<param>][]
+        kind, _, rest = str(name).partition("[")
+        if kind in ("dynamic_tags", "exclude_dynamic_tags") and rest.endswith("][]"):
+            values = value if isinstance(value, list | tuple) else [value]
+            how = "is one of" if kind == "dynamic_tags" else "is none of"
+            out.append((f"Tag {rest[:-3]}", f"{how} {', '.join(str(v) for v in values)}"))
     currency = params.get("conversion_currency")
     if currency:
         rates = params.get("exchange_rates_date")

@@ -68,7 +68,8 @@ def favorite_params(favorite: ReportFavorite, *, today: dt.date | None = None) -
 
 
 def _kept(params: dict, *, period: str) -> dict:
-    kept = {name: value for name, value in params.items() if name in FAVORITE_PARAMS}
+    kept = {name: value for name, value in params.items()
+            if name in FAVORITE_PARAMS or name.startswith(("dynamic_tags[", "exclude_dynamic_tags["))}
     if period != Period.FIXED:
         kept.pop("exchange_rates_date", None)
     return kept

@@ -26,22 +26,31 @@ from partners.services.tokens import statistic_token_ensure, statistic_token_rev
 from reports import selectors
 from reports.columns import DEFAULT_COLUMNS
 from reports.engine import attributes, report_run
-from reports.engine.query import DATE_GROUPERS, DEFAULT_PER_PAGE, check_range, parse_date
+from reports.engine.query import (
+    DATE_GROUPERS,
+    DEFAULT_PER_PAGE,
+    DYNAMIC_TAG_PREFIX,
+    check_range,
+    parse_date,
+)
 from reports.errors import ReportsError
 from reports.forms import (
-    ERROR_PLACES,
     PER_PAGE_CHOICES,
+    TAG_MODES,
     FavoriteForm,
     columns_in_order,
     conversion_switched_off,
+    error_place,
     grouper_choice_label,
     grouper_label,
+    last_value,
     page_query,
     param_pairs,
     raw_list,
     raw_value,
     report_currency,
     report_params,
+    tag_filter_controls,
 )
 from reports.models import ReportFavorite
 from reports.services.favorites import favorite_delete, favorite_params, favorite_save
@@ -91,7 +100,7 @@ def _report_page(request, params, *, favorite_form=None):
         if selectors.report_groups_count(affiliate=affiliate, query=query, limit=_max_rows()) <= _max_rows():
             result = report_run(affiliate=affiliate, query=query)
     except ReportsError as error:
-        errors[ERROR_PLACES.get(error.field or "", "general")] = error.message
+        errors[error_place(error.field)] = error.message
         query = result = None
     context = {
         "controls": _controls(params, affiliate=affiliate, choices=choices, query=query),
@@ -162,6 +171,13 @@ def _controls(params, *, affiliate, choices, query) -> dict:
         "rates_date": raw_value(params, "exchange_rates_date"),
         "per_page_choices": sorted({*PER_PAGE_CHOICES, per_page}),
         "per_page": per_page,
+        # Tag filters: the names of the custom parameters seen on the affiliate's clicks, the
+        # filters applied, and the "add" row (blank once applied, shown back when refused).
+        "tag_names": [g.removeprefix(DYNAMIC_TAG_PREFIX) for g in available if g.startswith(DYNAMIC_TAG_PREFIX)],
+        "tag_filters": tag_filter_controls(params, query),
+        "tag_new": {name: ("" if query is not None else last_value(params, f"tag_filter_{name}"))
+                    for name in ("param", "values", "mode")},
+        "tag_modes": list(TAG_MODES),
     }
 
 

@@ -316,7 +316,8 @@ def test_openapi_schema_and_docs_page_without_cdn(client):
 _names = st.sampled_from([
     "from", "to", "columns[]", "group_by[]", "async", "conversion_currency", "convert_all_currencies",
     "exchange_rates_date", "campaign_ids[]", "brand_ids[]", "promo_ids[]", "promo_codes[]", "page", "per_page",
-    "date_group_by", "token", "columns", "group_by",
+    "date_group_by", "token", "columns", "group_by", "dynamic_tags[sub_id][]", "exclude_dynamic_tags[sub_id][]",
+    "dynamic_tags[a__b][]", "dynamic_tags", "dynamic_tags[x]",
 ]) | st.text(max_size=12)
 _values = st.sampled_from([
     "2026-03-01", "2026-03-31", "9999-12-31", "0001-01-01", "day", "month", "campaign", "player", "ngr",
@@ -333,3 +334,60 @@ def test_no_query_string_makes_a_500(client, api_user, pairs):
         # 202: async=true queued a requested report (every other parameter was right).
         assert response.status_code in (200, 202, 400), (pairs, response.content[:200])
         assert "error" in response.json() or response.status_code == 200
+
+
+# --- dynamic-tag filters and the bound on raw-data reports -----------------------------------
+
+@pytest.fixture
+def tagged_players(api_user):
+    promo = PromoFactory(campaign=CampaignFactory(affiliate=api_user.affiliate))
+    for user_id, sub_id in (("p-a", "spring-a"), ("p-b", "spring-b"), ("p-c", None)):
+        visit = VisitFactory(promo=promo, created_at=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC),
+                             params={"sub_id": sub_id} if sub_id else {})
+        PlayerFactory(visit=visit, user_id=user_id, sign_up_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC))
+    return promo
+
+
+def test_dynamic_tag_filters_over_http(client, api_user, tagged_players):
+    include = get(client, REPORT, api_user.token, report_params(**{
+        "columns[]": ["registrations_count"], "group_by[]": ["player"], "dynamic_tags[sub_id][]": ["spring-a"]}))
+    assert include.status_code == 200
+    assert [r[0]["value"] for r in include.json()["rows"]["data"]] == ["p-a"]
+    exclude = get(client, REPORT, api_user.token, report_params(**{
+        "columns[]": ["visits_count", "registrations_count"], "exclude_dynamic_tags[sub_id][]": ["spring-a"]}))
+    assert exclude.json()["rows"]["data"] == [[{"name": "visits_count", "value": 2, "type": "integer"},
+                                               {"name": "registrations_count", "value": 2, "type": "integer"}]]
+
+
+@pytest.mark.parametrize("key", ["dynamic_tags[sub__id][]", "exclude_dynamic_tags[sub id][]", "dynamic_tags",
+                                 "dynamic_tags[sub_id"])
+def test_a_malformed_tag_filter_is_400_naming_it(client, api_user, key):
+    response = get(client, REPORT, api_user.token, report_params(**{key: "x"}))
+    assert response.status_code == 400
+    assert response.json()["field"] == key
+
+
+def test_a_raw_report_over_the_group_limit_is_400_and_async_still_takes_it(client, api_user, tagged_players,
+                                                                           settings):
+    settings.REPORT_MAX_RAW_GROUPS = 2
+    params = report_params(**{"columns[]": ["registrations_count"], "group_by[]": ["player", "day"]})
+    response = get(client, REPORT, api_user.token, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "group_by[]"
+    assert "shorter range" in body["error"] and "async=true" in body["error"]
+    assert get(client, REPORT, api_user.token, {**params, "async": "true"}).status_code == 202
+
+
+def test_openapi_documents_the_tag_filters(client, api_user):
+    report = client.get("/api/customer/v1/partner/schema").json()["paths"]["/report"]["get"]
+    names = {p["name"]: p for p in report["parameters"]}
+    assert "sub_id" in names["dynamic_tags[<param>][]"]["description"]
+    assert "exclude_dynamic_tags[<param>][]" in names
+    page = client.get("/api/customer/v1/partner/docs").content.decode()
+    assert "exclude_dynamic_tags[&lt;param&gt;][]" in page
+    from tests.conftest import sign_in
+
+    sign_in(client, api_user)
+    portal_docs = client.get("/partner/api_docs/customer/partner/index.md").content.decode()
+    assert "dynamic_tags[&lt;param&gt;][]" in portal_docs and "exclude_dynamic_tags[&lt;param&gt;][]" in portal_docs

@@ -317,7 +317,9 @@ def test_a_missing_exchange_rate_is_an_error_on_the_currency(client, world, stat
 _chars = st.text(alphabet=string.printable + "€ü[]", max_size=12)
 _names = st.sampled_from(["from", "to", "group_by[]", "columns[]", "brand_ids[]", "plan_ids[]", "campaign_ids[]",
                           "promo_ids[]", "promo_codes[]", "conversion_currency", "convert_all_currencies",
-                          "exchange_rates_date", "page", "per_page", "group_by", "columns", "strategy_ids[]"])
+                          "exchange_rates_date", "page", "per_page", "group_by", "columns", "strategy_ids[]",
+                          "dynamic_tags[sub_id][]", "exclude_dynamic_tags[x][]", "dynamic_tags[a__b][]",
+                          "tag_filter_param", "tag_filter_values", "tag_filter_mode"])
 _values = st.one_of(_chars, st.sampled_from(["2026-03-01", "month", "campaign", "player", "dynamic_tag_x",
                                              "ngr", "visits_count", "1", "0", "EUR", "9" * 30, "-1", ""]))
 
@@ -409,6 +411,75 @@ def test_export_and_feed_links_carry_the_report_settings(client, world, stats):
         assert '"visits_count"' in body and '"ngr"' in body
     if _route("reports:request_report"):
         assert f'action="{reverse("reports:request_report")}"' in text
+
+
+# --- tag filters --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tagged(world):
+    from tests.campaigns.factories import PlayerFactory
+
+    for user_id, params in (("p-a", {"sub_id": "spring-a"}), ("p-b", {"sub_id": "spring-b"}),
+                            ("p-c", {"utm_source": "news"})):
+        visit = VisitFactory(promo=world["p1"], params=params, created_at=dt.datetime(2026, 3, 3, 9, tzinfo=dt.UTC))
+        PlayerFactory(visit=visit, user_id=user_id, sign_up_at=dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC))
+    VisitFactory(promo=world["other"], params={"foreign_tag": "x"})
+
+
+def test_the_tag_filter_offers_the_tags_of_the_affiliates_clicks(client, world, tagged):
+    text = page_text(client.get(URL))
+    assert 'name="tag_filter_param"' in text and 'name="tag_filter_values"' in text
+    names = re.search(r'<datalist id="report-tag-names">(.*?)</datalist>', text).group(1)
+    assert re.findall(r'value="([^"]+)"', names) == ["sub_id", "utm_source"]
+
+
+def test_a_tag_filter_narrows_the_report_and_links_carry_it(client, world, tagged):
+    params = {**RANGE, "group_by[]": ["player"], "columns[]": ["registrations_count"],
+              "tag_filter_param": "sub_id", "tag_filter_values": "spring-a, spring-b", "tag_filter_mode": "include"}
+    response = get(client, params)
+    assert sorted(row[0]["text"] for row in table_of(response).rows) == ["p-a", "p-b"]
+    text = page_text(response)
+    # the filter applied comes back as ticked boxes under its API name; the "add" row is blank again
+    assert re.findall(r'name="dynamic_tags\[sub_id\]\[\]" value="([^"]+)" checked', text) == ["spring-a", "spring-b"]
+    assert re.search(r'name="tag_filter_values" value=""', text)
+    # the same filter by its API name, also excluding
+    excluded = get(client, {**RANGE, "group_by[]": ["player"], "columns[]": ["registrations_count"],
+                            "exclude_dynamic_tags[sub_id][]": ["spring-a"]})
+    assert sorted(row[0]["text"] for row in table_of(excluded).rows) == ["p-b", "p-c"]
+    assert "is none of" in page_text(excluded)
+    export = _route("reports:export", fmt="csv")
+    if export:
+        link = re.search(rf'href="({re.escape(export)}\?[^"]+)"', response.content.decode()).group(1)
+        query = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+        assert query["dynamic_tags[sub_id][]"] == ["spring-a", "spring-b"]
+        assert "tag_filter_param" not in query
+
+
+def test_a_favorite_keeps_the_tag_filters(client, world, tagged):
+    from reports.models import ReportFavorite
+
+    response = client.post(reverse("reports:report_favorite_save"), {
+        **RANGE, "group_by[]": ["player"], "columns[]": ["registrations_count"],
+        "exclude_dynamic_tags[sub_id][]": ["spring-a"], "name": "No spring-a", "period": "fixed"})
+    assert response.status_code == 302
+    favorite = ReportFavorite.objects.get(affiliate=world["affiliate"])
+    assert favorite.params["exclude_dynamic_tags[sub_id][]"] == ["spring-a"]
+    loaded = client.get(reverse("reports:report_favorite_load", args=[favorite.pk]), follow=True)
+    assert sorted(row[0]["text"] for row in table_of(loaded).rows) == ["p-b", "p-c"]
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"tag_filter_values": "a"}, "choose the tag"),
+    ({"tag_filter_param": "sub id", "tag_filter_values": "a"}, "not a tracking-link parameter name"),
+    ({"tag_filter_param": "sub_id"}, "give one or more values"),
+    ({"tag_filter_param": "sub_id", "tag_filter_values": "a", "tag_filter_mode": "maybe"}, "include or exclude"),
+    ({"dynamic_tags[a__b][]": "x"}, "not a tracking-link parameter name"),
+])
+def test_a_wrong_tag_filter_is_shown_at_the_tag_filter(client, world, params, message):
+    text = page_text(get(client, params))
+    error = re.search(r'id="report-tags-error">([^<]*)<', text)
+    assert error and message in error.group(1)
+    assert 'id="report-table"' not in text
 
 
 def test_the_page_is_for_signed_in_affiliates_only(client):
