@@ -345,6 +345,13 @@ CELERY_BEAT_SCHEDULE = {
 REPORT_API_RATE_LIMIT = env.int("REPORT_API_RATE_LIMIT", default=60)
 REPORT_API_RATE_WINDOW = env.int("REPORT_API_RATE_WINDOW", default=60)
 
+# Reports: grouped rows the report page shows before offering a file instead; groups a report
+# read from the raw tables (player, country, cohort, tag groupers) may have on the page/API
+# (400 beyond, suggesting async=true) and in a file (exports, requested reports).
+REPORT_PAGE_MAX_ROWS = env.int("REPORT_PAGE_MAX_ROWS", default=50_000)
+REPORT_MAX_RAW_GROUPS = env.int("REPORT_MAX_RAW_GROUPS", default=100_000)
+REPORT_MAX_RAW_FILE_GROUPS = env.int("REPORT_MAX_RAW_FILE_GROUPS", default=1_000_000)
+
 # A sync run holds its connection's lock this long past its last checkpoint; a run that dies
 # without releasing it blocks the connection no longer than this.
 INTEGRATIONS_LOCK_SECONDS = env.int("INTEGRATIONS_LOCK_SECONDS", default=30 * 60)

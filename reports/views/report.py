@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice.money import CURRENCIES
@@ -82,6 +83,7 @@ def _max_rows() -> int:
 
 # --- the report page --------------------------------------------------------------------------
 
+@never_cache  # the feed links carry the reader's statistic token
 @portal_view
 @require_GET
 def report_view(request):

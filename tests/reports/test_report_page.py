@@ -530,3 +530,14 @@ def test_subaffiliates_tab_shows_a_date_error_and_falls_back(client, world):
     response = client.get(reverse("reports:report_subaffiliates"), {"from": "nope"})
     assert response.status_code == 200
     assert 'id="sub-dates-error"' in response.content.decode()
+
+
+def test_the_page_with_feed_links_is_never_cached(client):
+    from django.urls import reverse
+
+    from tests.conftest import sign_in
+    from tests.partners.factories import UserFactory
+
+    sign_in(client, UserFactory())
+
+    assert "no-store" in client.get(reverse("reports:report"))["Cache-Control"]
