@@ -29,6 +29,7 @@ another currency than the plan's accrues nothing, as in billing.
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 INTEGER = "integer"
 MONEY = "money"
@@ -55,6 +56,9 @@ class Column:
     sources: tuple[str, ...]
     compute: Callable[[dict], Decimal | int]
     description: str = ""
+    # The column as a signed sum of its sources (one sign per source), when it is one: the
+    # database can then sum it as one expression. None for ratios (computed from merged sums).
+    signs: tuple[int, ...] | None = None
 
 
 def _ratio(numerator: Decimal | int, denominator: Decimal | int, *, scale: int = 1) -> Decimal:
@@ -91,7 +95,11 @@ def _ngr(s: dict) -> Decimal:
 
 def _plain(name: str, type_: str, field: str | None = None, description: str = "") -> Column:
     field = field or name
-    return Column(name, type_, (field,), _sum(field), description)
+    return Column(name, type_, (field,), _sum(field), description, (1,))
+
+
+_GGR_SIGNS = (1, -1)
+_REAL_NGR_SIGNS = (1, -1, -1, -1, -1, -1, -1, -1, -1)
 
 
 COLUMNS: dict[str, Column] = {c.name: c for c in [
@@ -110,7 +118,7 @@ COLUMNS: dict[str, Column] = {c.name: c for c in [
     _plain("cashouts_count", INTEGER),
     _plain("cashouts_sum", MONEY),
     Column("net_deposits", MONEY, ("deposits_sum", "cashouts_sum"),
-           lambda s: s["deposits_sum"] - s["cashouts_sum"], "deposits_sum − cashouts_sum"),
+           lambda s: s["deposits_sum"] - s["cashouts_sum"], "deposits_sum − cashouts_sum", (1, -1)),
     Column("first_deposits_conversion_rate", PERCENT, ("first_deposits_count", "registrations_count"),
            lambda s: _ratio(s["first_deposits_count"], s["registrations_count"], scale=100),
            "first_deposits_count / registrations_count × 100"),
@@ -126,12 +134,12 @@ COLUMNS: dict[str, Column] = {c.name: c for c in [
     _plain("payment_system_fees_sum", MONEY),
     _plain("game_provider_fees_sum", MONEY),
     _plain("jackpot_fees_sum", MONEY),
-    Column("ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "bets − wins"),
-    Column("real_ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "= ggr"),
+    Column("ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "bets − wins", _GGR_SIGNS),
+    Column("real_ggr", MONEY, ("bets_sum", "wins_sum"), _ggr, "= ggr", _GGR_SIGNS),
     Column("real_ngr", MONEY, _NGR_SOURCES, _real_ngr,
-           "ggr − bonuses − taxes − chargebacks − fees − additional deductions"),
+           "ggr − bonuses − taxes − chargebacks − fees − additional deductions", _REAL_NGR_SIGNS),
     _plain("admin_fee", MONEY, "admin_fee_sum", "The plan's admin fee percent of the plan's NGR (accrued)"),
-    Column("ngr", MONEY, (*_NGR_SOURCES, "admin_fee_sum"), _ngr, "real_ngr − admin_fee"),
+    Column("ngr", MONEY, (*_NGR_SOURCES, "admin_fee_sum"), _ngr, "real_ngr − admin_fee", (*_REAL_NGR_SIGNS, -1)),
     _plain("qualified_players_count", INTEGER),
     _plain("casino_active_players_count", INTEGER, "active_players_count",
            "Players with activity, summed per day"),
@@ -139,7 +147,7 @@ COLUMNS: dict[str, Column] = {c.name: c for c in [
     _plain("ngr_percent", MONEY, "revshare_income_sum", "RevShare income accrued on NGR at the plan's percent"),
     Column("partner_income", MONEY, ("cpa_income_sum", "revshare_income_sum"),
            lambda s: s["cpa_income_sum"] + s["revshare_income_sum"],
-           "Your commission as it accrues: fixed + ngr_percent (your bills are authoritative)"),
+           "Your commission as it accrues: fixed + ngr_percent (your bills are authoritative)", (1, 1)),
 ]}
 
 DEFAULT_COLUMNS = ("visits_count", "registrations_count", "first_deposits_count", "deposits_sum", "ngr")
@@ -152,3 +160,41 @@ def sources_of(columns: list[str]) -> list[str]:
         for field in COLUMNS[name].sources:
             seen.setdefault(field, None)
     return list(seen)
+
+
+# --- terms: what a report sums per row -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Terms:
+    """What a report of some columns sums per grouped row, each term once: a linear column
+    (ngr, net_deposits ...) as one signed sum of its counters, a ratio as its numerator's and
+    denominator's counters. Column values are computed from the terms after the rows of a group
+    are merged (and converted: a term is money when its counters are), so ratios stay ratios of
+    totals."""
+
+    names: tuple[str, ...]  # a plain counter is named as itself, a signed sum of several "t_<column>"
+    parts: tuple[tuple[tuple[str, int], ...], ...]  # per term: its (counter, sign) pairs
+    money: tuple[bool, ...]  # per term
+    columns: tuple[tuple[str, str, Column], ...]  # per column: (name, its term or "" for a ratio, column)
+
+    def zero(self) -> list:
+        return [Decimal(0) if money else 0 for money in self.money]
+
+
+@lru_cache(maxsize=256)
+def terms_of(columns: tuple[str, ...]) -> Terms:
+    """The Terms of a list of columns (compiled once per list)."""
+    terms: dict[tuple, str] = {}
+    per_column = []
+    for name in columns:
+        column = COLUMNS[name]
+        if column.signs is None:
+            for source in column.sources:
+                terms.setdefault(((source, 1),), source)
+            per_column.append((name, "", column))
+        else:
+            parts = tuple(zip(column.sources, column.signs, strict=True))
+            plain = len(parts) == 1 and parts[0][1] == 1
+            per_column.append((name, terms.setdefault(parts, parts[0][0] if plain else f"t_{name}"), column))
+    return Terms(names=tuple(terms.values()), parts=tuple(terms), columns=tuple(per_column),
+                 money=tuple(parts[0][0] in MONEY_SOURCES for parts in terms))

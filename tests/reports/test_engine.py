@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from reports.columns import COLUMNS
@@ -424,3 +425,61 @@ def test_attributes_offer_the_dynamic_tags_seen_on_the_affiliates_clicks(world):
     groupers = attributes(affiliate=world["affiliate"])["available_groupers"]
     assert groupers[-2:] == ["dynamic_tag_sub_id", "dynamic_tag_utm_source"]
     assert "player_country" in groupers and "dynamic_tag_theirs" not in groupers
+
+
+# --- terms: linear columns summed by the database ---------------------------------------------
+
+def test_every_linear_column_is_the_signed_sum_its_formula_says():
+    # The database sums a linear column as one expression built from Column.signs; the formula
+    # is what the docs and the other engines use. Both must agree for every column.
+    from reports.columns import COUNT_SOURCES, MONEY_SOURCES
+
+    sums = {source: Decimal(3 ** i) + Decimal(i) / 7 for i, source in enumerate(sorted(MONEY_SOURCES))}
+    sums.update({source: 5 ** i for i, source in enumerate(sorted(COUNT_SOURCES))})
+    for column in COLUMNS.values():
+        if column.signs is not None:
+            assert len(column.signs) == len(column.sources), column.name
+            signed = sum(sign * sums[source] for source, sign in zip(column.sources, column.signs, strict=True))
+            assert signed == column.compute(sums), column.name
+
+
+def test_terms_share_counters_and_ratios_read_their_counters():
+    from reports.columns import terms_of
+
+    terms = terms_of(("deposits_sum", "average_deposit_amount", "ggr", "real_ggr", "ngr", "deposits_count"))
+    assert terms.names == ("deposits_sum", "deposits_count", "t_ggr", "t_ngr")
+    assert terms.money == (True, False, True, True)
+    assert [term for _, term, _ in terms.columns] == ["deposits_sum", "", "t_ggr", "t_ggr", "t_ngr", "deposits_count"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite stores and sums decimals as floats")
+def test_money_far_beyond_float_precision_stays_exact(world):
+    # 15 digits before the point and 8 after: a float (or a float sum) would lose the last
+    # places; the report must not, grouped or not, converted or not.
+    big = Decimal("123456789012345.12345678")
+    DailyStatFactory(promo=world["p1"], date=D, currency="BTC", bets_sum=big, wins_sum=Decimal("0.00000001"),
+                     admin_fee_sum=Decimal("0.00000002"), deposits_sum=big)
+    DailyStatFactory(promo=world["p2"], date=D, currency="BTC", bets_sum=Decimal("0.00000004"), deposits_sum=big)
+    for group_by in ([], ["day"], ["campaign", "day"]):
+        result = report_run(affiliate=world["affiliate"], query=q(group_by=group_by, columns=["deposits_sum", "ngr"]))
+        assert values(result.totals[0]) == {"deposits_sum": "246913578024690.24691356",
+                                            "ngr": "123456789012345.12345679"}, group_by
+    ExchangeRateFactory(date=dt.date(2026, 3, 31), base="BTC", quote="EUR", rate="2")
+    converted = report_run(affiliate=world["affiliate"], query=q(
+        group_by=["day"], columns=["ngr"], conversion_currency="EUR", exchange_rates_date="2026-03-31"))
+    assert values(converted.rows[0]) == {"date": "2026-03-02", "ngr": "246913578024690.25"}
+
+
+def test_a_converted_report_of_counts_adds_every_currency_without_asking_for_rates(world):
+    DailyStatFactory(promo=world["p1"], date=D, currency="EUR", visits_count=3, deposits_count=1)
+    DailyStatFactory(promo=world["p1"], date=D, currency="USD", deposits_count=2)  # no USD rate exists
+    DailyStatFactory(promo=world["p3"], date=D, currency="GBP", deposits_count=4)
+    result = report_run(affiliate=world["affiliate"], query=q(
+        group_by=["campaign"], columns=["visits_count", "deposits_count"], conversion_currency="EUR"))
+    assert [values(r) for r in result.rows] == [
+        {"campaign": world["c1"].pk, "visits_count": 3, "deposits_count": 3},
+        {"campaign": world["c2"].pk, "visits_count": 0, "deposits_count": 4},
+    ]
+    assert values(result.totals[0]) == {"visits_count": 3, "deposits_count": 7}
+    assert result.currency == "EUR"

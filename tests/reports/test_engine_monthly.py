@@ -74,6 +74,9 @@ def run(affiliate, query, *, monthly: bool, monkeypatch):
      "exchange_rates_date": "2026-06-30"},
     {"from": "2026-02-10", "to": "2026-04-30", "group_by": ["month"], "convert_all_currencies": "1",
      "exchange_rates_date": "2026-06-30"},
+    # The date grouper second, days around whole months, converted: month buckets of both tables merge.
+    {"from": "2026-02-14", "to": "2026-05-03", "group_by": ["campaign", "month"], "conversion_currency": "EUR",
+     "exchange_rates_date": "2026-06-30"},
 ])
 def test_whole_months_from_monthly_rows_give_the_daily_answer(affiliate, monkeypatch, params):
     query = q(**{"columns": COLUMNS, **params})
