@@ -10,8 +10,9 @@ Types on the wire (api-facts §1): "integer" (a JSON number), "money" (an object
 
 Counts of players (depositing_players_count, qualified_players_count,
 casino_active_players_count) are sums of daily counts: a player active on three days of the
-range counts three times in a multi-day row (the raw-data groupers of reports.engine.players
-count them distinct per row instead).
+range counts three times in a multi-day row. The raw-data groupers of reports.engine.players
+count distinct (player, day) pairs, which is the same number, so a total does not depend on
+the grouping.
 
 Revenue chain (api-facts §1): ggr = real_ggr = bets − wins; real_ngr = ggr − bonuses − taxes −
 chargebacks − fees − additional deductions (every deduction, whatever the plan); admin_fee =
