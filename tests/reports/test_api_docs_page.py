@@ -7,7 +7,6 @@ import re
 import shlex
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from partners.services.tokens import statistic_token_issue
@@ -21,13 +20,6 @@ from tests.partners.factories import MemberFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 DOCS = "/partner/api_docs/customer/partner/index.md"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # the Report API's rate-limit counters
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from reports.errors import ReportsError
 from tests.campaigns.factories import CampaignFactory, CommissionPlanFactory, PromoFactory
 from tests.partners.factories import AffiliateFactory
 from tests.reports.factories import DailyStatFactory, ExchangeRateFactory
+from tests.reports.queries import report_query
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +33,7 @@ def world():
 
 
 def q(**params) -> ReportQuery:
-    data = QueryDict(mutable=True)
-    for key, value in params.items():
-        if isinstance(value, list):
-            data.setlist(f"{key}[]", [str(v) for v in value])
-        else:
-            data[key] = str(value)
-    data.setdefault("from", "2026-03-01")
-    data.setdefault("to", "2026-03-31")
-    return ReportQuery.from_params(data, today=dt.date(2026, 3, 31))
+    return report_query(params, today=dt.date(2026, 3, 31))
 
 
 def values(row: list[dict]) -> dict:

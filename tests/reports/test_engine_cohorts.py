@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.http import QueryDict
 
 from billing.models import CommissionPlan, Qualification
 from reports.engine import ReportQuery, report_run
@@ -21,6 +20,7 @@ from tests.campaigns.factories import (
 )
 from tests.partners.factories import AffiliateFactory
 from tests.reports.factories import ExchangeRateFactory
+from tests.reports.queries import report_query
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +32,7 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
 
 
 def q(**params) -> ReportQuery:
-    data = QueryDict(mutable=True)
-    for key, value in params.items():
-        if isinstance(value, list):
-            data.setlist(f"{key}[]", [str(v) for v in value])
-        else:
-            data[key] = str(value)
-    data.setdefault("from", "2026-03-01")
-    data.setdefault("to", "2026-03-31")
-    return ReportQuery.from_params(data, today=dt.date(2026, 3, 31))
+    return report_query(params, today=dt.date(2026, 3, 31))
 
 
 def table(result) -> list[dict]:

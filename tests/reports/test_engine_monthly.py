@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from reports.engine import ReportQuery, report_run
@@ -15,6 +14,7 @@ from reports.rollups import stats_months_rebuild
 from tests.campaigns.factories import CampaignFactory, PromoFactory
 from tests.partners.factories import AffiliateFactory
 from tests.reports.factories import DailyStatFactory, ExchangeRateFactory
+from tests.reports.queries import report_query
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +22,7 @@ COLUMNS = ["visits_count", "deposits_sum", "average_deposit_amount", "ngr", "par
 
 
 def q(**params) -> ReportQuery:
-    data = QueryDict(mutable=True)
-    for key, value in params.items():
-        if isinstance(value, list):
-            data.setlist(f"{key}[]", [str(v) for v in value])
-        else:
-            data[key] = str(value)
-    return ReportQuery.from_params(data, today=dt.date(2026, 6, 30))
+    return report_query(params, today=dt.date(2026, 6, 30), date_from=None, date_to=None)
 
 
 @pytest.fixture

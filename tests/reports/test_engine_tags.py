@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.http import QueryDict
 
 from reports.engine import ReportQuery, report_run
 from reports.engine.iteration import report_stream
@@ -13,6 +12,7 @@ from reports.rollups import stats_rebuild
 from tests.billing.factories import PlayerActivityFactory
 from tests.campaigns.factories import CampaignFactory, PlayerFactory, PromoFactory, VisitFactory
 from tests.partners.factories import AffiliateFactory
+from tests.reports.queries import report_query
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +22,7 @@ def at(day: int, hour: int = 12) -> dt.datetime:
 
 
 def q(pairs=(), **params) -> ReportQuery:
-    data = QueryDict(mutable=True)
-    for key, value in params.items():
-        if isinstance(value, list):
-            data.setlist(f"{key}[]", [str(v) for v in value])
-        else:
-            data[key] = str(value)
-    for key, value in pairs:
-        data.appendlist(key, value)
-    data.setdefault("from", "2026-03-01")
-    data.setdefault("to", "2026-03-31")
-    return ReportQuery.from_params(data, today=dt.date(2026, 3, 31))
+    return report_query(params, pairs, today=dt.date(2026, 3, 31))
 
 
 def cells(row) -> dict:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from partners.services.tokens import statistic_token_issue
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.django_db
 D = dt.date(2026, 3, 2)
 PARAMS = {"from": "2026-03-01", "to": "2026-03-31", "group_by[]": ["campaign", "day"],
           "columns[]": ["visits_count", "deposits_sum"]}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ TRAFFIC = "/api/customer/v1/partner/traffic_report"
 D = dt.date(2026, 3, 2)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def api_user():
     user = UserFactory()

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.core.cache import cache
 
 from partners.services.tokens import statistic_token_issue
 from reports.models import RequestedReport
@@ -21,13 +20,6 @@ pytestmark = pytest.mark.django_db
 REPORT = "/api/customer/v1/partner/report"
 PARAMS = {"from": "2026-03-01", "to": "2026-03-31", "columns[]": ["visits_count", "deposits_sum"],
           "group_by[]": ["day"], "async": "true", "name": "March by day"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 
 from partners.services.tokens import statistic_token_issue
 from tests.campaigns.factories import CampaignFactory, PlayerFactory, PromoFactory, VisitFactory
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/customer/v1/partner/report"
 PAGE = "/partner/reports"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # the API's rate limit counts per token in the cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture
