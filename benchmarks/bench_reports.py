@@ -19,22 +19,45 @@ beside hand-written SQL over the monthly rows (reports_monthlystat), the table t
 for whole months, in its fastest form found (NGR summed as one expression per row). The API also renders JSON and checks the token; the SQL only
 fetches tuples.
 p50 and p95 over BENCH_REPORTS_CALLS calls (default 20) after two warm-up calls;
-BENCH_REPORTS_CASES=a (or b) runs one case only. BENCH_REPORTS_REUSE=1 reuses the data of an
-earlier run in the same database when its size matches (generating it takes minutes), with a
-new statistic token for its user.
+BENCH_REPORTS_CASES=a (or b, c, d, any mix) runs only those. BENCH_REPORTS_REUSE=1 reuses the
+data of an earlier run in the same database when its size matches (generating it takes
+minutes), with a new statistic token for its user; its players are made again when their
+number differs. BENCH_REPORTS_JIT=off turns PostgreSQL's JIT off for the run (on by default;
+it compiles the larger raw-table queries, costing hundreds of ms per call here).
+
+Players (PostgreSQL only; issue 5's "1 million players"): BENCH_REPORTS_PLAYERS (default
+1,000,000) players of the benchmark affiliate's promos, signed up evenly over the days, in 20
+countries (unevenly); 30% made a first deposit within a week, then 1-5 deposits (avg 3, about
+0.9 million rows) in one of 3 currencies and 1-9 daily activity windows (avg 5, about 1.5
+million rows) over up to 90 days. Generated (benchmarks.reports_players) by INSERT ... SELECT
+over generate_series (about a minute), independent of the synthetic rollups (so they do not add
+up to them). Through the API,
+with registrations, FTDs, deposits and NGR (visits have no player):
+  (c) 30 days grouped by player_country;
+  (d) 90 days grouped by sign_up_at_month (cohorts);
+each beside one hand-written SQL statement over the same raw tables (registrations, deposits
+and activity each grouped by the player's key and currency, full-joined), the report engine's
+(reports.engine.players) three queries and merge in Python.
 Targets: p95 under 300 ms and within 1.5× of the SQL.
 """
 import datetime as dt
 import os
 import secrets
 import statistics
+import sys
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 
+from benchmarks.reports_players import (
+    PLAYER_COLUMNS,
+    players_ready,
+    sql_by_country,
+    sql_by_sign_up_month,
+)
 from billing.models import CommissionPlan
 from campaigns.models import Brand, Campaign, Landing, Promo
 from partners.models import Affiliate, User
@@ -57,6 +80,11 @@ def _sizes() -> tuple[int, int, int, int]:
     affiliates = max(1, min(int(os.environ.get("BENCH_REPORTS_AFFILIATES", 1)), promos))
     calls = int(os.environ.get("BENCH_REPORTS_CALLS", 20))
     return days, promos, affiliates, calls
+
+
+def _players() -> int:
+    """BENCH_REPORTS_PLAYERS (default 1,000,000); generated in SQL on PostgreSQL only (0 elsewhere)."""
+    return int(os.environ.get("BENCH_REPORTS_PLAYERS", 1_000_000)) if connection.vendor == "postgresql" else 0
 
 
 def _setup(days: int, promos: int, affiliates: int) -> tuple[Affiliate, str]:
@@ -200,6 +228,11 @@ def _sql_by_month_campaign_eur(affiliate_id: int, first: dt.date, last: dt.date,
         return cursor.fetchall()
 
 
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)  # as the API shows amounts
+
+
 def _percentiles(fn, calls: int) -> tuple[float, float]:
     for _ in range(2):
         fn()
@@ -223,10 +256,19 @@ def run():
     client = Client(HTTP_AUTHORIZATION=token)
 
     def api(params: dict) -> dict:
-        response = client.get(URL, {**params, "columns[]": COLUMNS, "per_page": "1000"})
+        response = client.get(URL, {"columns[]": COLUMNS, **params, "per_page": "1000"})
         assert response.status_code == 200, response.content[:300]
         return response.json()
 
+    wanted = os.environ.get("BENCH_REPORTS_CASES", "abcd")  # e.g. "a": only (a)
+    players = _players()
+    if os.environ.get("BENCH_REPORTS_JIT") == "off" and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the API and the SQL share this connection
+            cursor.execute("SET jit = off")
+    if players and set(wanted) & set("cd"):
+        players_ready(affiliate, players, LAST_DAY - dt.timedelta(days=days - 1), LAST_DAY)
+    elif set(wanted) & set("cd"):
+        print("  bench_reports: (c) and (d) need PostgreSQL (BENCH_REPORTS_PLAYERS > 0); skipped", file=sys.stderr)
     results = []
     cases = [
         ("(a) 90 days by day", LAST_DAY - dt.timedelta(days=89),
@@ -234,10 +276,13 @@ def run():
         ("(b) 1 year by month+campaign in EUR", LAST_DAY - dt.timedelta(days=364),
          {"group_by[]": ["month", "campaign"], "conversion_currency": "EUR", "convert_all_currencies": "1",
           "exchange_rates_date": RATES_DATE.isoformat()}, _sql_by_month_campaign_eur),
+        ("(c) 30 days by player_country", LAST_DAY - dt.timedelta(days=29),
+         {"group_by[]": ["player_country"], "columns[]": PLAYER_COLUMNS}, sql_by_country),
+        ("(d) 90 days by sign_up_at_month (cohorts)", LAST_DAY - dt.timedelta(days=89),
+         {"group_by[]": ["sign_up_at_month"], "columns[]": PLAYER_COLUMNS}, sql_by_sign_up_month),
     ]
-    wanted = os.environ.get("BENCH_REPORTS_CASES", "ab")  # e.g. "a": only (a)
     for name, first, params, sql in cases:
-        if name[1] not in wanted:
+        if name[1] not in wanted or (name[1] in "cd" and not players):
             continue
         params = {**params, "from": first.isoformat(), "to": LAST_DAY.isoformat()}
         body = api(params)
@@ -246,11 +291,20 @@ def run():
         assert len(body["rows"]["data"]) == min(len(expected), 1000), (len(body["rows"]["data"]), len(expected))
         assert body["total_pages"] == max(1, -(-len(expected) // 1000))
         first_row = {cell["name"]: cell["value"] for cell in body["rows"]["data"][0]}
-        assert first_row["visits_count"] == expected[0][2], (first_row, expected[0])
-        assert Decimal(first_row["deposits_sum"]["amount"]) == round(Decimal(expected[0][5]), 2), (first_row, expected[0])
+        if name[1] in "ab":
+            assert first_row["visits_count"] == expected[0][2], (first_row, expected[0])
+            assert Decimal(first_row["deposits_sum"]["amount"]) == round(Decimal(expected[0][5]), 2), (first_row, expected[0])
+            rows = f"{days * promos * 3:,} rollup rows, {promos // affiliates} promos/affiliate"
+        else:
+            for row, sql_row in zip(body["rows"]["data"], expected, strict=False):
+                cells = {cell["name"]: cell["value"] for cell in row}
+                assert cells["registrations_count"] == sql_row[2], (cells, sql_row)
+                assert cells["first_deposits_count"] == sql_row[3], (cells, sql_row)
+                assert Decimal(cells["deposits_sum"]["amount"]) == _cents(sql_row[4]), (cells, sql_row)
+                assert Decimal(cells["ngr"]["amount"]) == _cents(sql_row[5]), (cells, sql_row)
+            rows = f"{players:,} players, {len(expected)} rows"
         ours = _percentiles(lambda params=params: api(params), calls)
         base = _percentiles(lambda first=first, sql=sql: sql(affiliate.pk, first, LAST_DAY), calls)
-        rows = f"{days * promos * 3:,} rollup rows, {promos // affiliates} promos/affiliate"
         for label, i in (("p50", 0), ("p95", 1)):
             results.append({"name": f"report API {name} {label} ({rows}, {connection.vendor})",
                             "ours": ours[i], "baseline": base[i], "unit": "ms"})
