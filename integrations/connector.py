@@ -31,8 +31,10 @@ from it without creating duplicates (the upserts are idempotent anyway).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import ClassVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -41,6 +43,14 @@ from integrations.models import Connection, SyncItemError, SyncRun
 
 # Item errors kept per run (the count goes on): a run where everything fails stays readable.
 MAX_ITEM_ERRORS = 500
+
+
+def _json_safe(payload):
+    """A network's row as stored with its error: the client decodes numbers with a fraction to
+    Decimal, which a JSONField cannot store as such; they are kept as exact strings."""
+    if payload is None:
+        return None
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
 
 class RunContext:
@@ -63,7 +73,7 @@ class RunContext:
             self._errors_kept += 1
             self._errors.append(SyncItemError(
                 run=self.run, external_id=str(external_id or "")[:120], message=str(message)[:2000],
-                status_code=status_code, payload=payload,
+                status_code=status_code, payload=_json_safe(payload),
             ))
 
     def checkpoint(self, state: dict | None = None) -> None:

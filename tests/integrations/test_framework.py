@@ -2,6 +2,7 @@
 errors, sync runs with cursors and item errors, the run lock, the command and the admin."""
 import datetime as dt
 import logging
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -51,7 +52,7 @@ class FakeShop(FakeNetwork):
     @route("GET", r"/items")
     def items(self, request):
         page = int(request.arg("page", "1"))
-        rows = [{"id": f"item-{n}", "amount": "1.10"} for n in range(1, 11)]
+        rows = [{"id": f"item-{n}", "amount": Decimal("1.10")} for n in range(1, 11)]  # a JSON number
         return Reply(200, {"data": rows[(page - 1) * 3: page * 3]})
 
     @route("POST", r"/orders")
@@ -188,13 +189,10 @@ def test_other_4xx_malformed_json_timeouts_and_refused_connections(shop):
         ShopClient(secret=KEY, base_url="http://127.0.0.1:9/", retries=0).request("GET", "/me")
 
 
-def test_decimals_stay_decimals(shop):
-    from decimal import Decimal
-
+def test_json_numbers_with_a_fraction_arrive_as_exact_decimals(shop):
     rows = client(shop).request("GET", "/items", params={"page": 1})["data"]
-    assert rows[0]["amount"] == "1.10"
-    assert isinstance(client(shop).request("GET", "/me"), dict)
-    assert Decimal(rows[0]["amount"]) == Decimal("1.10")
+
+    assert rows[0]["amount"] == Decimal("1.10") and isinstance(rows[0]["amount"], Decimal)
 
 
 def test_the_key_never_reaches_the_logs(shop, caplog):
