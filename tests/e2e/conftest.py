@@ -66,3 +66,18 @@ def screenshot(request):
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def portal_sign_in():
+    """Sign a partner in through the login form: portal_sign_in(page, live_server.url, email)."""
+    from tests.partners.factories import PASSWORD
+
+    def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+        page.goto(f"{base}/partner/login")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/partner/dashboard")
+
+    return sign_in

@@ -10,21 +10,13 @@ import pytest
 from backoffice.timeutil import business_today
 from partners.services.tokens import statistic_token_issue
 from tests.campaigns.factories import CampaignFactory, PromoFactory
-from tests.partners.factories import PASSWORD, UserFactory
+from tests.partners.factories import UserFactory
 from tests.reports.factories import DailyStatFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in(page, base, email):
-    page.goto(f"{base}/partner/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/partner/dashboard")
-
-
-def test_partner_sees_quick_stats_and_charts_then_reads_the_api_docs(page, live_server, screenshot):
+def test_partner_sees_quick_stats_and_charts_then_reads_the_api_docs(page, live_server, screenshot, portal_sign_in):
     owner = UserFactory(email="ines@lumen-affiliates.example", affiliate__name="Lumen Affiliates")
     token = statistic_token_issue(user=owner, actor=None)
     promo = PromoFactory(campaign=CampaignFactory(affiliate=owner.affiliate))
@@ -40,7 +32,7 @@ def test_partner_sees_quick_stats_and_charts_then_reads_the_api_docs(page, live_
     page.on("pageerror", lambda error: errors.append(str(error)))
 
     # given: signed in, on the dashboard
-    _sign_in(page, base, owner.email)
+    portal_sign_in(page, base, owner.email)
 
     # then: today's quick stats and four drawn charts, all from this site
     assert page.locator('#quick-stat-today [data-column="visits_count"]').inner_text() == "100"

@@ -11,21 +11,13 @@ from django.urls import NoReverseMatch, reverse
 
 from reports.exports.layout import column_title
 from tests.campaigns.factories import CampaignFactory, PromoFactory
-from tests.partners.factories import PASSWORD, UserFactory
+from tests.partners.factories import UserFactory
 from tests.reports.factories import DailyStatFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 EXPECTED_COLUMNS = ["ngr", "visits_count", "registrations_count", "deposits_sum", "first_deposits_count"]
 EXPECTED_HEADER = ["month", "campaign", *[column_title(c).lower() for c in EXPECTED_COLUMNS]]
-
-
-def _sign_in(page, base, email):
-    page.goto(f"{base}/partner/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/partner/dashboard")
 
 
 def _header(page) -> list[str]:
@@ -41,7 +33,7 @@ def _export_exists() -> bool:
     return True
 
 
-def test_partner_builds_reorders_exports_and_saves_a_report(page, live_server, screenshot, tmp_path):
+def test_partner_builds_reorders_exports_and_saves_a_report(page, live_server, screenshot, tmp_path, portal_sign_in):
     owner = UserFactory(email="ines@harbour-media.example", affiliate__name="Harbour Media")
     slots = PromoFactory(campaign=CampaignFactory(affiliate=owner.affiliate, name="Slots spring"))
     poker = PromoFactory(campaign=CampaignFactory(affiliate=owner.affiliate, name="Poker nights"))
@@ -53,7 +45,7 @@ def test_partner_builds_reorders_exports_and_saves_a_report(page, live_server, s
     base = live_server.url
 
     # given: signed in, on the report page
-    _sign_in(page, base, owner.email)
+    portal_sign_in(page, base, owner.email)
     page.goto(f"{base}/partner/reports")
     page.get_by_label("From", exact=True).fill("2026-01-01")
     page.get_by_label("To", exact=True).fill("2026-03-31")

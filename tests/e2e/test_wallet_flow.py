@@ -12,17 +12,9 @@ import pytest
 from backoffice.timeutil import business_today
 from billing.models import BalanceTransaction, Cashout, CashoutSchedule
 from billing.services.ledger import ledger_post
-from tests.partners.factories import PASSWORD, UserFactory
+from tests.partners.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base, email):
-    page.goto(f"{base}/partner/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/partner/dashboard")
 
 
 def _next_february_end(today: dt.date) -> dt.date:
@@ -32,7 +24,7 @@ def _next_february_end(today: dt.date) -> dt.date:
     return dt.date(year, 2, calendar.monthrange(year, 2)[1])
 
 
-def test_partner_withdraws_and_sets_a_schedule_on_the_31st(page, live_server, screenshot):
+def test_partner_withdraws_and_sets_a_schedule_on_the_31st(page, live_server, screenshot, portal_sign_in):
     owner = UserFactory(email="mira@northstar-media.example", affiliate__name="Northstar Media")
     ledger_post(affiliate=owner.affiliate, currency="EUR", amount=Decimal("250.00"),
                 kind=BalanceTransaction.Kind.BALANCE_CORRECTION, idempotency_key="e2e-wallet-opening-balance",
@@ -40,7 +32,7 @@ def test_partner_withdraws_and_sets_a_schedule_on_the_31st(page, live_server, sc
     base = live_server.url
 
     # given: signed in, the wallet shows the balance and says financial actions need 2FA
-    _sign_in(page, base, owner.email)
+    portal_sign_in(page, base, owner.email)
     page.goto(f"{base}/partner/wallet")
     assert page.locator("#balance-EUR").get_by_text("250.00").is_visible()
     assert page.get_by_text("require two-factor authentication").is_visible()
